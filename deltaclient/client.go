@@ -1,0 +1,483 @@
+// Package deltaclient speaks the OData delta protocol over HTTP: baselines
+// with Prefer: odata.track-changes, paging, delta rounds from a deltaLink
+// taken byte for byte, and typed errors for expired links and entity sets
+// that do not support deltas. It keeps no snapshot and draws nothing.
+package deltaclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client fetches baselines and delta rounds. Its zero value works; set
+// fields before first use and do not change them while it is in use.
+type Client struct {
+	// HTTP is the transport; nil means a client with no overall timeout
+	// (each request is bounded by RequestTimeout instead).
+	HTTP *http.Client
+	// Header is added to every request (--header), only to the origin of
+	// the URL a baseline or round started from.
+	Header http.Header
+	// Auth adds credentials to a request bound for the starting origin.
+	Auth func(*http.Request) error
+	// MaxPageSize asks for odata.maxpagesize=N when > 0.
+	MaxPageSize int
+	// RequestTimeout bounds one page, headers and body; 0 means 2 minutes.
+	RequestTimeout time.Duration
+	// Identity says how records are identified.
+	Identity Identity
+	// MaxPages stops a runaway nextLink chain; 0 means 100000.
+	MaxPages int
+	// MaxBody bounds one response body; 0 means 256 MiB.
+	MaxBody int64
+	// AllowCrossOrigin follows next and delta links to another origin,
+	// without credentials or extra headers. When false they are refused.
+	AllowCrossOrigin bool
+	// Retry governs retries of throttled and failed pages.
+	Retry RetryPolicy
+	// OnRequest, when set, is told about every HTTP request made.
+	OnRequest func(RequestInfo)
+}
+
+// RequestInfo describes one HTTP request for the request log.
+type RequestInfo struct {
+	Time      time.Time
+	Method    string
+	URL       string
+	Status    int // 0 when no answer came
+	Bytes     int64
+	Duration  time.Duration
+	RequestID string
+	Err       error
+}
+
+// Progress is reported after every page of a baseline or round.
+type Progress struct {
+	Pages   int
+	Records int   // records and removals so far
+	Bytes   int64 // body bytes so far
+	Count   int64 // @odata.count from the first page, -1 when not given
+	Retry   *RetryInfo
+}
+
+// RetryInfo says a page failed and will be tried again.
+type RetryInfo struct {
+	Attempt int // the attempt that failed, from 1
+	Max     int
+	Wait    time.Duration
+	Err     error
+}
+
+// Result is a complete baseline or delta round: every page arrived.
+type Result struct {
+	Entries   []Entry
+	DeltaLink string // absolute; the link for the next round
+	Pages     int
+	Links     int // $link / $deletedLink rows skipped
+	Bytes     int64
+	// TrackingApplied is true when the first page of a baseline carried
+	// Preference-Applied: odata.track-changes.
+	TrackingApplied bool
+}
+
+// Baseline fetches the whole collection at url with change tracking asked
+// for, following every nextLink; the deltaLink comes from the last page.
+// A collection without a deltaLink is an *UnsupportedError.
+func (c *Client) Baseline(ctx context.Context, url string, progress func(Progress)) (*Result, error) {
+	return c.run(ctx, url, true, progress)
+}
+
+// Delta fetches one round from deltaLink, used exactly as given, following
+// nextLinks; the result carries the new deltaLink from the last page.
+func (c *Client) Delta(ctx context.Context, deltaLink string, progress func(Progress)) (*Result, error) {
+	return c.run(ctx, deltaLink, false, progress)
+}
+
+func (c *Client) run(ctx context.Context, start string, baseline bool, progress func(Progress)) (*Result, error) {
+	origin, err := originOf(start)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	var a arena
+	count := int64(-1)
+	link := start
+	maxPages := c.MaxPages
+	if maxPages <= 0 {
+		maxPages = 100000
+	}
+	for {
+		if res.Pages >= maxPages {
+			return nil, fmt.Errorf("stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", res.Pages)
+		}
+		p, applied, n, err := c.pageWithRetry(ctx, link, origin, baseline && res.Pages == 0, &a, func(r *RetryInfo) {
+			if progress != nil {
+				progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, Retry: r})
+			}
+		})
+		res.Bytes += n
+		if err != nil {
+			return nil, fmt.Errorf("page %d: %w", res.Pages+1, err)
+		}
+		if res.Pages == 0 {
+			res.TrackingApplied = applied
+			count = p.count
+		}
+		res.Pages++
+		res.Links += p.links
+		if res.Entries == nil && p.count > 0 && p.count < 1<<24 {
+			res.Entries = make([]Entry, 0, p.count)
+		}
+		res.Entries = append(res.Entries, p.entries...)
+		if progress != nil {
+			progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count})
+		}
+		if p.deltaLink != "" {
+			if res.DeltaLink, err = resolve(link, p.deltaLink); err != nil {
+				return nil, fmt.Errorf("page %d: the deltaLink %q is not a URL: %w", res.Pages, p.deltaLink, err)
+			}
+			if err := c.checkOrigin(origin, res.DeltaLink, "deltaLink"); err != nil {
+				return nil, err
+			}
+			return res, nil
+		}
+		if p.nextLink == "" {
+			if baseline {
+				return nil, &UnsupportedError{NoDeltaLink: true}
+			}
+			return nil, fmt.Errorf("page %d of the round has neither a nextLink nor a new deltaLink; the previous link is kept", res.Pages)
+		}
+		next, err := resolve(link, p.nextLink)
+		if err != nil {
+			return nil, fmt.Errorf("page %d: the nextLink %q is not a URL: %w", res.Pages, p.nextLink, err)
+		}
+		if next == link {
+			return nil, fmt.Errorf("page %d: the nextLink points at the page itself (a paging loop on the server)", res.Pages)
+		}
+		if err := c.checkOrigin(origin, next, "nextLink"); err != nil {
+			return nil, err
+		}
+		link = next
+	}
+}
+
+// ErrCrossOrigin is wrapped by the error for a next or delta link that
+// points at another origin than the one the credentials were given for.
+var ErrCrossOrigin = errors.New("link to another origin refused")
+
+func (c *Client) checkOrigin(origin, link, what string) error {
+	o, err := originOf(link)
+	if err != nil {
+		return err
+	}
+	if o != origin && !c.AllowCrossOrigin {
+		return fmt.Errorf("%w: the %s goes to %s, not %s; credentials are only sent to the service you named (use --allow-cross-origin to follow it without them)", ErrCrossOrigin, what, o, origin)
+	}
+	return nil
+}
+
+func (c *Client) pageWithRetry(ctx context.Context, link, origin string, track bool, a *arena, onRetry func(*RetryInfo)) (page, bool, int64, error) {
+	pol := c.Retry.withDefaults()
+	var total int64
+	for attempt := 1; ; attempt++ {
+		mark := len(a.block)
+		p, applied, n, err := c.page(ctx, link, origin, track, a)
+		total += n
+		if err == nil {
+			return p, applied, total, nil
+		}
+		wait, retryable := pol.delay(err, attempt)
+		if !retryable || attempt >= pol.Tries || ctx.Err() != nil {
+			if retryable && attempt > 1 {
+				err = fmt.Errorf("gave up after %d tries: %w", attempt, err)
+			}
+			return p, applied, total, err
+		}
+		if cap(a.block) > 0 && mark <= len(a.block) {
+			a.block = a.block[:mark]
+		}
+		onRetry(&RetryInfo{Attempt: attempt, Max: pol.Tries, Wait: wait, Err: err})
+		if err := pol.Sleep(ctx, wait); err != nil {
+			return p, applied, total, err
+		}
+	}
+}
+
+func (c *Client) page(ctx context.Context, link, origin string, track bool, a *arena) (p page, applied bool, n int64, err error) {
+	var prefer []string
+	if track {
+		prefer = append(prefer, "odata.track-changes")
+	}
+	if c.MaxPageSize > 0 {
+		prefer = append(prefer, "odata.maxpagesize="+strconv.Itoa(c.MaxPageSize))
+	}
+	n, err = c.do(ctx, link, origin, prefer, func(resp *http.Response, body io.Reader) error {
+		applied = strings.Contains(resp.Header.Get("Preference-Applied"), "track-changes")
+		var derr error
+		p, derr = decodePage(body, c.Identity, a)
+		if derr != nil && errors.Is(derr, ErrNotJSON) {
+			if ct := resp.Header.Get("Content-Type"); ct != "" {
+				derr = fmt.Errorf("%w; Content-Type %s (a sign-in or proxy page? check --url and credentials)", derr, ct)
+			}
+		}
+		return derr
+	})
+	return p, applied, n, err
+}
+
+// do sends one GET with the client's headers, and its credentials when u is
+// on origin. On a 2xx answer it calls read with the body, bounded by
+// MaxBody; other answers become typed errors. It returns the body bytes read.
+func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read func(*http.Response, io.Reader) error) (n int64, err error) {
+	timeout := c.RequestTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("OData-MaxVersion", "4.0")
+	req.Header.Set("OData-Version", "4.0")
+	if len(prefer) > 0 {
+		req.Header.Set("Prefer", strings.Join(prefer, ", "))
+	}
+	if o, _ := originOf(u); o == origin {
+		for k, vs := range c.Header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		if c.Auth != nil {
+			if err := c.Auth(req); err != nil {
+				return 0, fmt.Errorf("credentials: %w", err)
+			}
+		}
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	info := RequestInfo{Time: time.Now(), Method: http.MethodGet, URL: u}
+	defer func() {
+		if c.OnRequest != nil {
+			info.Duration, info.Bytes, info.Err = time.Since(info.Time), n, err
+			c.OnRequest(info)
+		}
+	}()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, networkError(err)
+	}
+	defer resp.Body.Close()
+	info.Status = resp.StatusCode
+	for _, h := range requestIDHeaders {
+		if v := resp.Header.Get(h); v != "" {
+			info.RequestID = v
+			break
+		}
+	}
+	maxBody := c.MaxBody
+	if maxBody <= 0 {
+		maxBody = 256 << 20
+	}
+	body := &countingReader{r: resp.Body, limit: maxBody}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+		return body.n, errorFromResponse(resp, b, u)
+	}
+	if err := read(resp, body); err != nil {
+		if body.err != nil {
+			return body.n, body.err
+		}
+		return body.n, err
+	}
+	return body.n, nil
+}
+
+// ErrTooLarge is wrapped when a body passes Client.MaxBody.
+var ErrTooLarge = errors.New("response body too large")
+
+type countingReader struct {
+	r     io.Reader
+	n     int64
+	limit int64
+	err   error
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	if c.n >= c.limit {
+		c.err = fmt.Errorf("%w: more than %d bytes in one page (raise --max-body or ask for smaller pages with --maxpagesize)", ErrTooLarge, c.limit)
+		return 0, c.err
+	}
+	if rem := c.limit - c.n; int64(len(b)) > rem {
+		b = b[:rem]
+	}
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = networkError(err)
+	}
+	return n, err
+}
+
+// NetworkError is a failure to reach the service or to read its answer.
+type NetworkError struct{ Err error }
+
+func (e *NetworkError) Error() string { return "network: " + e.Err.Error() }
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+func networkError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	var ne *NetworkError
+	if errors.As(err, &ne) {
+		return err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &NetworkError{Err: err}
+}
+
+func originOf(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// resolve makes link absolute against the URL of the page it came on. An
+// absolute link is returned untouched, byte for byte.
+func resolve(base, link string) (string, error) {
+	if strings.HasPrefix(link, "http://") || strings.HasPrefix(link, "https://") {
+		return link, nil
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
+	r, err := url.Parse(link)
+	if err != nil {
+		return "", err
+	}
+	return b.ResolveReference(r).String(), nil
+}
+
+// RetryPolicy governs retries of one page. The zero value retries 5 times
+// with exponential backoff from 500ms capped at 30s, honouring Retry-After.
+type RetryPolicy struct {
+	Tries int           // attempts in all, including the first; 1 disables retries
+	Base  time.Duration // first backoff
+	Cap   time.Duration // longest wait, also for Retry-After
+	// Sleep waits d or until ctx ends; tests replace it to avoid real sleeps.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now gives the time for HTTP-date Retry-After values.
+	Now func() time.Time
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.Tries <= 0 {
+		p.Tries = 5
+	}
+	if p.Base <= 0 {
+		p.Base = 500 * time.Millisecond
+	}
+	if p.Cap <= 0 {
+		p.Cap = 30 * time.Second
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleepCtx
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	return p
+}
+
+// delay says whether err is worth another try and how long to wait first.
+func (p RetryPolicy) delay(err error, attempt int) (time.Duration, bool) {
+	var he *HTTPError
+	switch {
+	case errors.As(err, &he):
+		switch he.Status {
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			if d, ok := parseRetryAfter(he.RetryAfter, p.Now()); ok {
+				return min(d, p.Cap), true
+			}
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout, http.StatusRequestTimeout:
+		default:
+			return 0, false
+		}
+	case errors.Is(err, context.Canceled):
+		return 0, false
+	case errors.Is(err, ErrTooLarge):
+		return 0, false
+	default:
+		var ne *NetworkError
+		if !errors.As(err, &ne) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, context.DeadlineExceeded) {
+			return 0, false
+		}
+		// A refused connection or an unknown host is a wrong URL far more
+		// often than a blip: say so at once instead of backing off.
+		var op *net.OpError
+		var dns *net.DNSError
+		if errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial" {
+			return 0, false
+		}
+	}
+	d := p.Base << (attempt - 1)
+	if d <= 0 || d > p.Cap {
+		d = p.Cap
+	}
+	// Full jitter in the upper half keeps clients from retrying in step.
+	d = d/2 + rand.N(d/2+1)
+	return d, true
+}
+
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,194 @@
+package deltatest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Realistic-looking Business Central data. Everything comes from the
+// server's seeded generator, so a seed always gives the same records.
+
+var (
+	namePrefixes = []string{"Adatum", "Trey", "Alpine", "Coho", "Fabrikam", "Contoso", "Northwind", "Tailspin", "Wingtip", "Litware", "Proseware", "Relecloud", "Woodgrove", "Lamna", "Margie's", "Munson's", "VanArsdel", "Wide World", "Blue Yonder", "Humongous", "Fourth Coffee", "Bellows", "Southridge", "Lucerne", "Datum", "Graphic Design", "School of Fine Art", "Consolidated", "Nod", "First Up"}
+	nameSuffixes = []string{"Corporation", "Research", "Ski House", "Winery", "Inc.", "Ltd.", "Traders", "Toys", "Importers", "Airlines", "Bank", "Insurance", "Travel", "Video", "Messenger", "Pie Co.", "Institute", "Publishing", "Consulting", "Outfitters"}
+	cities       = []struct{ city, state, zip, phone string }{
+		{"Atlanta", "GA", "31772", "+1 404 555 0100"}, {"Chicago", "IL", "61236", "+1 312 555 0101"},
+		{"Miami", "FL", "37125", "+1 305 555 0102"}, {"Seattle", "WA", "98101", "+1 206 555 0103"},
+		{"Denver", "CO", "80202", "+1 303 555 0104"}, {"Boston", "MA", "02108", "+1 617 555 0105"},
+		{"Austin", "TX", "73301", "+1 512 555 0106"}, {"Portland", "OR", "97201", "+1 503 555 0107"},
+		{"Phoenix", "AZ", "85001", "+1 602 555 0108"}, {"Columbus", "OH", "43004", "+1 614 555 0109"},
+		{"Nashville", "TN", "37201", "+1 615 555 0110"}, {"Madison", "WI", "53703", "+1 608 555 0111"},
+	}
+	streets     = []string{"Main Street", "Oak Avenue", "Pine Road", "Maple Drive", "Cedar Lane", "Elm Street", "Lake View", "Hill Road", "Park Avenue", "River Road"}
+	salespeople = []string{"PS", "JO", "OF", "MH", "BD"}
+	itemWords   = []string{"ATHENS Desk", "PARIS Guest Chair", "ROME Guest Chair", "TOKYO Guest Chair", "MEXICO Swivel Chair", "MUNICH Swivel Chair", "MOSCOW Swivel Chair", "SEOUL Guest Chair", "AMSTERDAM Lamp", "LONDON Mobile Pedestal", "BERLIN Whiteboard", "OSLO Storage Unit", "SYDNEY Swivel Chair", "ANTWERP Conference Table", "Bicycle", "Front Wheel", "Rear Wheel", "Handlebars", "Saddle", "Pedal"}
+	categories  = []string{"CHAIR", "DESK", "TABLE", "MISC", "PARTS", "SUPPLIERS"}
+	units       = []string{"PCS", "BOX", "SET"}
+	currencies  = []string{"USD", "", "", "EUR", "CAD"}
+)
+
+// rngReader feeds uuid generation from the seeded generator.
+type rngReader struct{ r *rand.Rand }
+
+func (g rngReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(g.r.Uint32())
+	}
+	return len(p), nil
+}
+
+func (s *Server) newID() string {
+	id, _ := uuid.NewRandomFromReader(rngReader{s.rng})
+	return id.String()
+}
+
+// timeAt is the modification time of a version: deterministic, one change
+// every 47 seconds from a fixed start, so data is the same for a seed.
+func (s *Server) timeAt(v uint64) time.Time {
+	return s.opts.Epoch.Add(time.Duration(v) * 47 * time.Second)
+}
+
+func (s *Server) companyName() string {
+	return namePrefixes[s.rng.IntN(len(namePrefixes))] + " " + nameSuffixes[s.rng.IntN(len(nameSuffixes))]
+}
+
+func f(name string, v any) field {
+	b, err := jsonValue(v)
+	if err != nil {
+		panic(err)
+	}
+	return field{name, b}
+}
+
+func money(r *rand.Rand, max int) jsonNumber {
+	return jsonNumber(strconv.FormatFloat(float64(r.IntN(max*100))/100, 'f', -1, 64))
+}
+
+type jsonNumber string
+
+func (n jsonNumber) MarshalJSON() ([]byte, error) { return []byte(n), nil }
+
+func genCustomer(s *Server, id string) []field {
+	s.seq["customers"]++
+	n := s.seq["customers"]
+	name := s.companyName()
+	c := cities[s.rng.IntN(len(cities))]
+	slug := slugOf(name)
+	return []field{
+		f("id", id), f("number", strconv.Itoa(10000+n*10)), f("displayName", name), f("type", "Company"),
+		f("addressLine1", fmt.Sprintf("%d %s", 1+s.rng.IntN(9000), streets[s.rng.IntN(len(streets))])), f("addressLine2", ""),
+		f("city", c.city), f("state", c.state), f("country", "US"), f("postalCode", c.zip),
+		f("phoneNumber", c.phone), f("email", "info@"+slug+".example.com"), f("website", "www."+slug+".example.com"),
+		f("salespersonCode", salespeople[s.rng.IntN(len(salespeople))]), f("balanceDue", money(s.rng, 50000)),
+		f("creditLimit", jsonNumber(strconv.Itoa(5000*(1+s.rng.IntN(20))))), f("taxLiable", s.rng.IntN(3) > 0),
+		f("currencyCode", currencies[s.rng.IntN(len(currencies))]), f("blocked", " "),
+		f("lastModifiedDateTime", ""),
+	}
+}
+
+func mutateCustomer(s *Server, r *record) []field {
+	switch s.rng.IntN(6) {
+	case 0:
+		return []field{f("displayName", s.companyName())}
+	case 1:
+		c := cities[s.rng.IntN(len(cities))]
+		return []field{f("city", c.city), f("state", c.state), f("postalCode", c.zip)}
+	case 2:
+		return []field{f("creditLimit", jsonNumber(strconv.Itoa(5000*(1+s.rng.IntN(20)))))}
+	case 3:
+		return []field{f("blocked", []string{" ", "Ship", "Invoice", "All"}[s.rng.IntN(4)])}
+	case 4:
+		return []field{f("phoneNumber", fmt.Sprintf("+1 %03d 555 %04d", 200+s.rng.IntN(700), s.rng.IntN(10000)))}
+	default:
+		return []field{f("balanceDue", money(s.rng, 50000))}
+	}
+}
+
+func genVendor(s *Server, id string) []field {
+	s.seq["vendors"]++
+	n := s.seq["vendors"]
+	name := s.companyName()
+	c := cities[s.rng.IntN(len(cities))]
+	return []field{
+		f("id", id), f("number", fmt.Sprintf("V%05d", n*10)), f("displayName", name),
+		f("addressLine1", fmt.Sprintf("%d %s", 1+s.rng.IntN(9000), streets[s.rng.IntN(len(streets))])),
+		f("city", c.city), f("state", c.state), f("country", "US"), f("postalCode", c.zip),
+		f("phoneNumber", c.phone), f("email", "orders@"+slugOf(name)+".example.com"),
+		f("currencyCode", currencies[s.rng.IntN(len(currencies))]), f("irs1099Code", ""),
+		f("balance", money(s.rng, 80000)), f("blocked", " "), f("lastModifiedDateTime", ""),
+	}
+}
+
+func mutateVendor(s *Server, r *record) []field {
+	switch s.rng.IntN(3) {
+	case 0:
+		return []field{f("balance", money(s.rng, 80000))}
+	case 1:
+		return []field{f("email", "ap@"+slugOf(s.companyName())+".example.com")}
+	default:
+		return []field{f("blocked", []string{" ", "Payment", "All"}[s.rng.IntN(3)])}
+	}
+}
+
+func genItem(s *Server, id string) []field {
+	s.seq["items"]++
+	n := s.seq["items"]
+	return []field{
+		f("id", id), f("number", fmt.Sprintf("%d-S", 1000+n)), f("displayName", itemWords[s.rng.IntN(len(itemWords))]),
+		f("type", "Inventory"), f("itemCategoryCode", categories[s.rng.IntN(len(categories))]), f("blocked", false),
+		f("gtin", ""), f("inventory", s.rng.IntN(500)), f("unitPrice", money(s.rng, 2000)), f("priceIncludesTax", false),
+		f("unitCost", money(s.rng, 1500)), f("taxGroupCode", "FURNITURE"), f("baseUnitOfMeasureCode", units[s.rng.IntN(len(units))]),
+		f("lastModifiedDateTime", ""),
+	}
+}
+
+func mutateItem(s *Server, r *record) []field {
+	switch s.rng.IntN(3) {
+	case 0:
+		return []field{f("inventory", s.rng.IntN(500))}
+	case 1:
+		return []field{f("unitPrice", money(s.rng, 2000)), f("unitCost", money(s.rng, 1500))}
+	default:
+		return []field{f("blocked", s.rng.IntN(4) == 0)}
+	}
+}
+
+func slugOf(name string) string {
+	out := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			out = append(out, c)
+		case c >= 'A' && c <= 'Z':
+			out = append(out, c+'a'-'A')
+		}
+	}
+	return string(out)
+}
+
+// balanceSheetRows are the lines of BC's balanceSheet report API: no id,
+// so no delta support.
+func balanceSheetRows() [][]byte {
+	lines := []struct {
+		n       int
+		display string
+		balance string
+		kind    string
+		indent  int
+	}{
+		{10000, "Assets", "0", "header", 0}, {20000, "Cash", "18755.37", "detail", 1},
+		{30000, "Accounts Receivable", "248360.85", "detail", 1}, {40000, "Inventory", "104230.00", "detail", 1},
+		{50000, "Total Assets", "371346.22", "total", 0}, {60000, "Liabilities", "0", "header", 0},
+		{70000, "Accounts Payable", "96450.10", "detail", 1}, {80000, "Total Liabilities", "96450.10", "total", 0},
+	}
+	rows := make([][]byte, len(lines))
+	for i, l := range lines {
+		rows[i] = fmt.Appendf(nil, `{"lineNumber":%d,"display":%q,"balance":%s,"lineType":%q,"indentation":%d,"dateFilter":"2026-11-25"}`, l.n, l.display, l.balance, l.kind, l.indent)
+	}
+	return rows
+}

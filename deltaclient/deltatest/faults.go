@@ -1,0 +1,213 @@
+package deltatest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Faults makes the service misbehave the way real ones do. Each page
+// request draws once: with probability Rate, one of Kinds happens.
+//
+//	429, 503   throttled, with Retry-After: RetryAfter seconds
+//	reset      the connection closes before any answer
+//	truncate   the body stops half way
+//	slow       the page is delayed by Slow
+//	410        a delta link answers 410 Gone (with Location)
+//	dup        a delta repeats one of its entries on a later page
+//	hostile    adds a "contacts" set whose values carry terminal escapes
+type Faults struct {
+	Rate       float64
+	Kinds      []string
+	RetryAfter int           // seconds; 0 means 1
+	Slow       time.Duration // 0 means 2s
+}
+
+// ParseFaults reads the demo's --faults flag: "rate=0.1,kinds=429,503,reset".
+func ParseFaults(s string) (Faults, error) {
+	var f Faults
+	if strings.TrimSpace(s) == "" {
+		return f, nil
+	}
+	known := map[string]bool{"429": true, "503": true, "reset": true, "truncate": true, "slow": true, "410": true, "dup": true, "hostile": true}
+	inKinds := false
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		k, v, hasEq := strings.Cut(part, "=")
+		switch {
+		case hasEq && k == "rate":
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil || r < 0 || r > 1 {
+				return f, fmt.Errorf("faults: rate must be a number from 0 to 1, not %q", v)
+			}
+			f.Rate, inKinds = r, false
+		case hasEq && k == "kinds":
+			inKinds = true
+			part = v
+			fallthrough
+		case !hasEq && inKinds:
+			if !known[part] {
+				return f, fmt.Errorf("faults: unknown kind %q (known: 429, 503, reset, truncate, slow, 410, dup, hostile)", part)
+			}
+			f.Kinds = append(f.Kinds, part)
+		default:
+			return f, fmt.Errorf("faults: expected rate=N or kinds=a,b,c, not %q", part)
+		}
+	}
+	if f.Rate > 0 && len(f.Kinds) == 0 {
+		return f, fmt.Errorf("faults: rate given but no kinds")
+	}
+	return f, nil
+}
+
+func (f Faults) has(kind string) bool {
+	for _, k := range f.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func (f Faults) hostile() bool { return f.has("hostile") }
+
+// pageFaults are the kinds drawn for every page.
+var pageFaults = []string{"429", "503", "reset", "truncate", "slow"}
+
+// roll draws whether a fault of this kind happens now, and counts it.
+func (s *Server) roll(kind string) bool {
+	f := s.opts.Faults
+	if f.Rate <= 0 || !f.has(kind) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faultRng.Float64() >= f.Rate/float64(len(f.Kinds)) {
+		return false
+	}
+	s.stats.Faults[kind]++
+	return true
+}
+
+// writeBody sends a page, unless a page fault happens instead.
+func (s *Server) writeBody(w http.ResponseWriter, body []byte) {
+	for _, kind := range pageFaults {
+		if !s.roll(kind) {
+			continue
+		}
+		switch kind {
+		case "429", "503":
+			ra := s.opts.Faults.RetryAfter
+			if ra <= 0 {
+				ra = 1
+			}
+			w.Header().Del("Preference-Applied")
+			w.Header().Set("Retry-After", strconv.Itoa(ra))
+			status, _ := strconv.Atoi(kind)
+			writeError(w, status, "TooManyRequests", "The request was throttled by the demo service's fault injection.")
+			return
+		case "reset":
+			panic(http.ErrAbortHandler)
+		case "truncate":
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(body[:len(body)/2])
+			if fl, ok := w.(http.Flusher); ok {
+				fl.Flush()
+			}
+			panic(http.ErrAbortHandler)
+		case "slow":
+			slow := s.opts.Faults.Slow
+			if slow <= 0 {
+				slow = 2 * time.Second
+			}
+			select {
+			case <-time.After(slow):
+			case <-s.stop:
+			}
+		}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// duplicate repeats an entry later in the delta, as Graph may. Applying the
+// delta in order must still give the right state: the copy is the same
+// version of the record, so it is a no-op for a correct client.
+func (s *Server) duplicate(items [][]byte) [][]byte {
+	if len(items) == 0 || !s.rollLocked("dup") {
+		return items
+	}
+	i := s.faultRng.IntN(len(items))
+	// Repeat it right after itself; the later state stays the latest.
+	out := make([][]byte, 0, len(items)+1)
+	out = append(out, items[:i+1]...)
+	out = append(out, items[i])
+	return append(out, items[i+1:]...)
+}
+
+func (s *Server) rollLocked(kind string) bool {
+	f := s.opts.Faults
+	if f.Rate <= 0 || !f.has(kind) {
+		return false
+	}
+	if s.faultRng.Float64() >= f.Rate/float64(len(f.Kinds)) {
+		return false
+	}
+	s.stats.Faults[kind]++
+	return true
+}
+
+var hostileValues = []string{
+	"Normal Name",
+	"\x1b[31mRED\x1b[0m Imports",
+	"Title \x1b]0;pwned\x07Bar",
+	"Carriage\rReturn Ltd.",
+	"Back\bspace\b\b Co.",
+	"\u202eevil.exe\u202c Traders",
+	"Zero\u200dWidth\u200bJoin",
+	"OSC 52 \x1b]52;c;aGVsbG8=\x07 clipboard",
+	"\x9b31mC1 CSI",
+	"Bell\a Ringers",
+	"DCS \x1bPq#0;2;0;0;0\x1b\\ sixel",
+	"Tab\tand\nnewline",
+}
+
+func genHostile(s *Server, id string) []field {
+	s.seq["contacts"]++
+	n := s.seq["contacts"]
+	return []field{
+		f("id", id), f("number", fmt.Sprintf("CT%06d", n*10)),
+		f("displayName", hostileValues[n%len(hostileValues)]),
+		f("companyName", hostileValues[(n+3)%len(hostileValues)]),
+		f("email", "contact"+strconv.Itoa(n)+"@example.com"),
+		f("lastModifiedDateTime", ""),
+	}
+}
+
+func mutateHostile(s *Server, r *record) []field {
+	return []field{f("displayName", hostileValues[s.rng.IntN(len(hostileValues))])}
+}
+
+// serveMetadata answers a small CSDL document with the key of each type.
+func (s *Server) serveMetadata(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/xml")
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="Microsoft.NAV" xmlns="http://docs.oasis-open.org/odata/ns/edm">`)
+	for _, name := range s.companies[0].setOrder {
+		if s.companies[0].sets[name].noDelta {
+			fmt.Fprintf(&b, `<EntityType Name="%s"><Key><PropertyRef Name="lineNumber"/></Key><Property Name="lineNumber" Type="Edm.Int32" Nullable="false"/></EntityType>`, name)
+			continue
+		}
+		fmt.Fprintf(&b, `<EntityType Name="%s"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.Guid" Nullable="false"/></EntityType>`, name)
+	}
+	b.WriteString(`<EntityContainer Name="NAV">`)
+	for _, name := range s.companies[0].setOrder {
+		fmt.Fprintf(&b, `<EntitySet Name="%s" EntityType="Microsoft.NAV.%s"/>`, name, name)
+	}
+	b.WriteString(`</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>`)
+	w.Write([]byte(b.String()))
+}

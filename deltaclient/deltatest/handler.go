@@ -1,0 +1,435 @@
+package deltatest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ServeHTTP answers the BC-shaped API under /api/v2.0.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.stats.Requests++
+	s.mu.Unlock()
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "BadRequest_MethodNotAllowed", "The demo service is read-only over HTTP.")
+		return
+	}
+	base := "http://" + r.Host + "/api/v2.0"
+	path, ok := strings.CutPrefix(r.URL.Path, "/api/v2.0")
+	if !ok {
+		writeError(w, http.StatusNotFound, "BadRequest_NotFound", "No API here; the service root is /api/v2.0/.")
+		return
+	}
+	switch {
+	case path == "" || path == "/":
+		s.serveServiceDocument(w, base)
+	case path == "/$metadata":
+		s.serveMetadata(w)
+	case path == "/companies":
+		s.serveCompanies(w, base)
+	case strings.HasPrefix(path, "/companies("):
+		rest := path[len("/companies("):]
+		end := strings.Index(rest, ")/")
+		if end < 0 {
+			writeError(w, http.StatusNotFound, "BadRequest_NotFound", "Expected /companies(<id>)/<entity set>.")
+			return
+		}
+		cid, set := rest[:end], rest[end+2:]
+		c := s.company(cid)
+		if c == nil {
+			writeError(w, http.StatusNotFound, "BadRequest_NotFound", fmt.Sprintf("The company %q does not exist.", cid))
+			return
+		}
+		es := c.sets[set]
+		if es == nil {
+			writeError(w, http.StatusNotFound, "BadRequest_NotFound", fmt.Sprintf("Resource not found for the segment '%s'.", set))
+			return
+		}
+		s.serveCollection(w, r, fmt.Sprintf("%s/companies(%s)", base, cid), c, es)
+	default:
+		writeError(w, http.StatusNotFound, "BadRequest_NotFound", "The request URI is not valid.")
+	}
+}
+
+func (s *Server) company(id string) *company {
+	for _, c := range s.companies {
+		if strings.EqualFold(c.id, id) {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *Server) serveServiceDocument(w http.ResponseWriter, base string) {
+	type item struct {
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+		URL  string `json:"url"`
+	}
+	doc := struct {
+		Context string `json:"@odata.context"`
+		Value   []item `json:"value"`
+	}{Context: base + "/$metadata"}
+	doc.Value = append(doc.Value, item{"companies", "EntitySet", "companies"})
+	for _, name := range s.companies[0].setOrder {
+		doc.Value = append(doc.Value, item{name, "EntitySet", name})
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (s *Server) serveCompanies(w http.ResponseWriter, base string) {
+	type co struct {
+		ID                string `json:"id"`
+		SystemVersion     string `json:"systemVersion"`
+		Timestamp         int    `json:"timestamp"`
+		Name              string `json:"name"`
+		DisplayName       string `json:"displayName"`
+		BusinessProfileID string `json:"businessProfileId"`
+		SystemCreatedAt   string `json:"systemCreatedAt"`
+	}
+	out := struct {
+		Context string `json:"@odata.context"`
+		Value   []co   `json:"value"`
+	}{Context: base + "/$metadata#companies"}
+	for i, c := range s.companies {
+		out.Value = append(out.Value, co{c.id, "27.0.38460.41021", 1000 + i, c.name, c.name, "", "2026-01-05T09:00:00Z"})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// token is what a delta link carries, opaque to clients.
+type token struct {
+	Company int    `json:"c"`
+	Set     string `json:"s"`
+	From    uint64 `json:"v"`
+	Epoch   int    `json:"e"`
+	Issued  int64  `json:"t"`
+	Filter  string `json:"f,omitempty"`
+}
+
+func (t token) encode() string {
+	b, _ := json.Marshal(t)
+	return base64.URLEncoding.EncodeToString(b)
+}
+
+func decodeToken(s string) (token, error) {
+	var t token
+	b, err := base64.URLEncoding.DecodeString(s)
+	if err != nil {
+		return t, err
+	}
+	return t, json.Unmarshal(b, &t)
+}
+
+// cursor is a listing taken at one version and served in pages, so that
+// changes made while a client pages do not shift or tear it.
+type cursor struct {
+	items    [][]byte
+	context  string
+	final    string // the deltaLink for the last page; "" for no tracking
+	pageSize int
+}
+
+// rawQuery splits a query string without treating '+' as a space: delta
+// tokens are opaque and may contain it.
+func rawQuery(q string) map[string]string {
+	out := map[string]string{}
+	for _, part := range strings.Split(q, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		if uv, err := url.PathUnescape(v); err == nil {
+			v = uv
+		}
+		if uk, err := url.PathUnescape(k); err == nil {
+			k = uk
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func parsePrefer(h []string) (track bool, maxPage int) {
+	for _, line := range h {
+		for _, p := range strings.Split(line, ",") {
+			p = strings.TrimSpace(p)
+			switch {
+			case strings.EqualFold(p, "odata.track-changes"), strings.EqualFold(p, "track-changes"):
+				track = true
+			case strings.HasPrefix(strings.ToLower(p), "odata.maxpagesize="), strings.HasPrefix(strings.ToLower(p), "maxpagesize="):
+				_, v, _ := strings.Cut(p, "=")
+				maxPage, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+	}
+	return track, maxPage
+}
+
+func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, companyURL string, c *company, es *entitySet) {
+	q := rawQuery(r.URL.RawQuery)
+	track, maxPage := parsePrefer(r.Header.Values("Prefer"))
+	collURL := companyURL + "/" + es.name
+	ctxBase := strings.Replace(companyURL, "/companies(", "/$metadata#companies(", 1) + "/" + es.name
+
+	if st, ok := q["$skiptoken"]; ok {
+		s.mu.Lock()
+		id, off, _ := strings.Cut(st, "-")
+		cur := s.cursors[id]
+		s.mu.Unlock()
+		offset, err := strconv.Atoi(off)
+		if cur == nil || err != nil || offset < 0 || offset > len(cur.items) {
+			writeError(w, http.StatusBadRequest, "BadRequest_InvalidToken", "The skip token is not valid or has expired; start the request again.")
+			return
+		}
+		s.writePage(w, r, cur, id, offset, collURL, false, 0)
+		return
+	}
+
+	if es.noDelta {
+		if track {
+			s.mu.Lock()
+			s.stats.Unsupported++
+			s.mu.Unlock()
+			writeError(w, http.StatusInternalServerError, "Internal_ServerError", "Entity does not support delta requests.  CorrelationId:  "+s.correlationID()+".")
+			return
+		}
+		cur := &cursor{items: es.rowsOnly, context: ctxBase, pageSize: s.pageSize(maxPage)}
+		s.writePage(w, r, cur, s.keepCursor(cur), 0, collURL, false, maxPage)
+		return
+	}
+
+	if dt, ok := q["deltaToken"]; ok {
+		s.serveDelta(w, r, dt, c, es, collURL, ctxBase, maxPage)
+		return
+	}
+
+	flt, err := parseFilter(q["$filter"])
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	s.mu.Lock()
+	items := make([][]byte, 0, len(es.current))
+	for _, id := range es.order {
+		if rec := es.current[id]; rec != nil && flt.matches(rec) {
+			items = append(items, rec.raw)
+		}
+	}
+	cur := &cursor{items: items, context: ctxBase, pageSize: s.pageSize(maxPage)}
+	if track {
+		t := token{Company: s.companyIndex(c), Set: es.name, From: s.version, Epoch: es.epoch, Issued: s.opts.Now().UnixNano()}
+		if flt != nil {
+			t.Filter = flt.text
+		}
+		cur.final = collURL + "?deltaToken=" + t.encode()
+		s.stats.Baselines++
+	}
+	s.compactCursors(len(es.order) > 2*len(es.current)+1024, es)
+	id := s.keepCursorLocked(cur)
+	s.mu.Unlock()
+	s.writePage(w, r, cur, id, 0, collURL, track, maxPage)
+}
+
+func (s *Server) serveDelta(w http.ResponseWriter, r *http.Request, raw string, c *company, es *entitySet, collURL, ctxBase string, maxPage int) {
+	t, err := decodeToken(raw)
+	if err != nil || t.Set != es.name {
+		writeError(w, http.StatusBadRequest, "BadRequest_InvalidToken", "The delta token is malformed.")
+		return
+	}
+	s.mu.Lock()
+	expired := t.Epoch != es.epoch || (s.opts.TokenTTL > 0 && s.opts.Now().Sub(time.Unix(0, t.Issued)) > s.opts.TokenTTL)
+	if expired {
+		s.stats.Gone++
+		s.mu.Unlock()
+		s.writeGone(w, collURL, t.Filter)
+		return
+	}
+	s.mu.Unlock()
+	if s.roll("410") {
+		s.writeGone(w, collURL, t.Filter)
+		return
+	}
+	flt, _ := parseFilter(t.Filter)
+	s.mu.Lock()
+	to := s.version
+	var items [][]byte
+	for _, id := range es.changedSince(t.From, to) {
+		before, after := es.at(id, t.From), es.at(id, to)
+		was, is := flt.matches(before), flt.matches(after)
+		switch {
+		case is && was && s.opts.PartialUpdates:
+			items = append(items, partial(before, after))
+		case is:
+			items = append(items, after.raw)
+		case was:
+			reason := "deleted"
+			if after != nil {
+				reason = "changed"
+			}
+			items = append(items, s.removal(ctxBase, collURL, id, reason))
+		}
+	}
+	items = s.duplicate(items)
+	next := t
+	next.From, next.Issued = to, s.opts.Now().UnixNano()
+	cur := &cursor{items: items, context: ctxBase + "/$delta", final: collURL + "?deltaToken=" + next.encode(), pageSize: s.pageSize(maxPage)}
+	id := s.keepCursorLocked(cur)
+	s.stats.Deltas++
+	s.mu.Unlock()
+	s.writePage(w, r, cur, id, 0, collURL, false, maxPage)
+}
+
+func (s *Server) writeGone(w http.ResponseWriter, collURL, filter string) {
+	loc := collURL
+	if filter != "" {
+		loc += "?$filter=" + url.PathEscape(filter)
+	}
+	w.Header().Set("Location", loc)
+	writeError(w, http.StatusGone, "Gone", "The delta token has expired or is no longer valid. Request a new baseline.")
+}
+
+// removal encodes a deleted-entity entry in the configured OData version.
+func (s *Server) removal(ctxBase, collURL, id, reason string) []byte {
+	if s.opts.Deletions == Deletions401 {
+		return fmt.Appendf(nil, `{"@removed":{"reason":%q},"@id":%q}`, reason, collURL+"("+id+")")
+	}
+	return fmt.Appendf(nil, `{"@odata.context":%q,"id":%q,"reason":%q}`, ctxBase+"/$deletedEntity", id, reason)
+}
+
+// partial encodes only what changed between two versions, plus the id and
+// etag, as Microsoft Graph sends updates.
+func partial(before, after *record) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"@odata.etag":"` + etag(after.version) + `","id":`)
+	b.Write(getField(after.fields, "id"))
+	for _, f := range after.fields {
+		if f.name != "id" && !bytes.Equal(getField(before.fields, f.name), f.value) {
+			b.WriteString(`,"` + f.name + `":`)
+			b.Write(f.value)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+func (s *Server) pageSize(requested int) int {
+	if requested > 0 && requested < s.opts.PageSize {
+		return requested
+	}
+	return s.opts.PageSize
+}
+
+func (s *Server) companyIndex(c *company) int {
+	for i, x := range s.companies {
+		if x == c {
+			return i
+		}
+	}
+	return 0
+}
+
+func (s *Server) correlationID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newID()
+}
+
+func (s *Server) keepCursor(c *cursor) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keepCursorLocked(c)
+}
+
+const maxCursors = 64
+
+func (s *Server) keepCursorLocked(c *cursor) string {
+	s.cursorSeq++
+	id := "c" + strconv.Itoa(s.cursorSeq)
+	s.cursors[id] = c
+	s.cursorLRU = append(s.cursorLRU, id)
+	if len(s.cursorLRU) > maxCursors {
+		delete(s.cursors, s.cursorLRU[0])
+		s.cursorLRU = s.cursorLRU[1:]
+	}
+	return id
+}
+
+// compactCursors drops deleted ids from a set's order once they dominate.
+func (s *Server) compactCursors(needed bool, es *entitySet) {
+	if !needed {
+		return
+	}
+	out := es.order[:0]
+	for _, id := range es.order {
+		if es.current[id] != nil {
+			out = append(out, id)
+		}
+	}
+	es.order = out
+}
+
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, id string, offset int, collURL string, applied bool, maxPage int) {
+	end := min(offset+cur.pageSize, len(cur.items))
+	var b bytes.Buffer
+	size := 128
+	for _, it := range cur.items[offset:end] {
+		size += len(it) + 1
+	}
+	b.Grow(size + 512)
+	b.WriteString(`{"@odata.context":"`)
+	b.WriteString(cur.context)
+	b.WriteString(`","value":[`)
+	for i, it := range cur.items[offset:end] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(it)
+	}
+	b.WriteByte(']')
+	switch {
+	case end < len(cur.items):
+		b.WriteString(`,"@odata.nextLink":"` + collURL + "?$skiptoken=" + id + "-" + strconv.Itoa(end) + `"`)
+	case cur.final != "":
+		b.WriteString(`,"@odata.deltaLink":"` + cur.final + `"`)
+	}
+	b.WriteByte('}')
+	s.mu.Lock()
+	s.stats.Pages++
+	s.mu.Unlock()
+	h := w.Header()
+	h.Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true")
+	h.Set("OData-Version", "4.0")
+	var pa []string
+	if applied {
+		pa = append(pa, "odata.track-changes")
+	}
+	if maxPage > 0 {
+		pa = append(pa, "odata.maxpagesize="+strconv.Itoa(cur.pageSize))
+	}
+	if len(pa) > 0 {
+		h.Set("Preference-Applied", strings.Join(pa, ", "))
+	}
+	h.Set("request-id", requestID(offset, id))
+	s.writeBody(w, b.Bytes())
+}
+
+func requestID(offset int, cursor string) string {
+	return fmt.Sprintf("%s-%08x", cursor, offset)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal")
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers in Business Central's error shape.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}

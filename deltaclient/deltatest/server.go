@@ -1,0 +1,424 @@
+// Package deltatest is an in-process OData service shaped like Business
+// Central's API v2.0, with change tracking: what net/http/httptest is to
+// net/http, this is to deltascope. One call starts it on loopback with
+// seeded, realistic data; tests and the demo change records through its
+// API or a steady generator and watch the deltas come out.
+package deltatest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Deletion encodings.
+const (
+	Deletions40  = "4.0"  // {"@odata.context": ".../$deletedEntity", "id": .., "reason": ..}
+	Deletions401 = "4.01" // {"@removed": {"reason": ..}, "@id": "customers(..)"}
+)
+
+// Options shape the service. The zero value is a small BC company.
+type Options struct {
+	// Seed makes the data and the generator's changes repeatable.
+	Seed uint64
+	// Records is the number of customers (vendors get half, items 60%);
+	// 0 means 40.
+	Records int
+	// PageSize is the server's page size when the client asks for none;
+	// 0 means 20000, as Business Central online.
+	PageSize int
+	// Deletions is Deletions40 (default) or Deletions401.
+	Deletions string
+	// PartialUpdates sends only the changed fields of an update (and the
+	// id), as Microsoft Graph does.
+	PartialUpdates bool
+	// TokenTTL expires delta links older than this; 0 means never.
+	TokenTTL time.Duration
+	// ChangeEvery runs the change generator at this pace; 0 means off.
+	ChangeEvery time.Duration
+	// Companies is the number of companies; 0 means 1.
+	Companies int
+	// Epoch is the time of version 0; lastModifiedDateTime counts from it.
+	Epoch time.Time
+	// Now is the clock for token ages; nil means time.Now.
+	Now func() time.Time
+	// Faults injects failures; see Faults.
+	Faults Faults
+}
+
+// Server is a running demo service.
+type Server struct {
+	// URL is the base URL, http://127.0.0.1:port, with no trailing slash.
+	URL string
+
+	opts     Options
+	listener net.Listener
+	http     *http.Server
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	version   uint64
+	companies []*company
+	seq       map[string]int
+	cursors   map[string]*cursor
+	cursorSeq int
+	cursorLRU []string
+	stats     Stats
+	faultRng  *rand.Rand
+
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+type company struct {
+	id, name string
+	sets     map[string]*entitySet
+	setOrder []string
+}
+
+// Stats counts what the service did, for tests and the demo.
+type Stats struct {
+	Requests, Pages, Baselines, Deltas, Gone, Unsupported int
+	Faults                                                map[string]int
+}
+
+// NewServer starts a service on a loopback port. It panics if it cannot
+// listen, like httptest.NewServer. Close it when done.
+func NewServer(opts Options) *Server {
+	s, err := Listen("127.0.0.1:0", opts)
+	if err != nil {
+		panic(fmt.Sprintf("deltatest: %v", err))
+	}
+	return s
+}
+
+// Listen starts a service on addr.
+func Listen(addr string, opts Options) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := New(opts)
+	s.listener = ln
+	s.URL = "http://" + ln.Addr().String()
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		s.http.Serve(ln)
+	}()
+	if opts.ChangeEvery > 0 {
+		s.done.Add(1)
+		go s.generate(opts.ChangeEvery)
+	}
+	return s, nil
+}
+
+// New builds a service without listening, for use as an http.Handler;
+// links it writes are relative to the request's host.
+func New(opts Options) *Server {
+	if opts.Records <= 0 {
+		opts.Records = 40
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 20000
+	}
+	if opts.Deletions == "" {
+		opts.Deletions = Deletions40
+	}
+	if opts.Companies <= 0 {
+		opts.Companies = 1
+	}
+	if opts.Epoch.IsZero() {
+		opts.Epoch = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		opts:     opts,
+		rng:      rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
+		faultRng: rand.New(rand.NewPCG(opts.Seed, 0xfa17)),
+		seq:      map[string]int{},
+		cursors:  map[string]*cursor{},
+		stop:     make(chan struct{}),
+		stats:    Stats{Faults: map[string]int{}},
+	}
+	names := []string{"CRONUS USA, Inc.", "CRONUS International Ltd.", "My Company", "CRONUS Canada, Inc."}
+	for i := 0; i < opts.Companies; i++ {
+		name := fmt.Sprintf("Company %d", i+1)
+		if i < len(names) {
+			name = names[i]
+		}
+		c := &company{id: s.newID(), name: name, sets: map[string]*entitySet{}}
+		s.companies = append(s.companies, c)
+		s.addSet(c, "customers", opts.Records, genCustomer, mutateCustomer)
+		s.addSet(c, "vendors", max(1, opts.Records/2), genVendor, mutateVendor)
+		s.addSet(c, "items", max(1, opts.Records*3/5), genItem, mutateItem)
+		c.sets["balanceSheet"] = &entitySet{name: "balanceSheet", noDelta: true, rowsOnly: balanceSheetRows()}
+		c.setOrder = append(c.setOrder, "balanceSheet")
+		if opts.Faults.hostile() {
+			s.addSet(c, "contacts", 12, genHostile, mutateHostile)
+		}
+	}
+	return s
+}
+
+func (s *Server) addSet(c *company, name string, n int, gen func(*Server, string) []field, mut func(*Server, *record) []field) {
+	es := &entitySet{name: name, current: make(map[string]*record, n), history: make(map[string][]state, n), gen: gen, mutate: mut}
+	for i := 0; i < n; i++ {
+		id := s.newID()
+		r := &record{id: id, fields: gen(s, id)}
+		s.commitInitial(es, r)
+	}
+	c.sets[name] = es
+	c.setOrder = append(c.setOrder, name)
+}
+
+// commitInitial stores a record of the initial data at version 0, so the
+// initial load leaves no change log behind.
+func (s *Server) commitInitial(es *entitySet, r *record) {
+	r.fields = setField(r.fields, "lastModifiedDateTime", jsonString(s.opts.Epoch.Add(-time.Duration(len(es.order)+1)*time.Hour).Format(time.RFC3339Nano)))
+	s.encodeRecord(r)
+	es.order = append(es.order, r.id)
+	es.current[r.id] = r
+	es.history[r.id] = []state{{version: 0, rec: r}}
+}
+
+// Close stops the service and its generator.
+func (s *Server) Close() {
+	select {
+	case <-s.stop:
+		return
+	default:
+		close(s.stop)
+	}
+	if s.http != nil {
+		s.http.Close()
+	}
+	s.done.Wait()
+}
+
+// ServiceRoot is the API root, like https://api.businesscentral.dynamics.com/v2.0/<env>/api/v2.0.
+func (s *Server) ServiceRoot() string { return s.URL + "/api/v2.0" }
+
+// CompanyID is the id of the first company.
+func (s *Server) CompanyID() string { return s.companies[0].id }
+
+// CollectionURL is the URL of an entity set of the first company.
+func (s *Server) CollectionURL(set string) string {
+	return fmt.Sprintf("%s/companies(%s)/%s", s.ServiceRoot(), s.CompanyID(), set)
+}
+
+// EntitySets lists the entity sets of a company, in service order.
+func (s *Server) EntitySets() []string {
+	return append([]string(nil), s.companies[0].setOrder...)
+}
+
+func (s *Server) set(name string) (*entitySet, error) {
+	es := s.companies[0].sets[name]
+	if es == nil || es.noDelta {
+		return nil, fmt.Errorf("deltatest: no entity set %q with records", name)
+	}
+	return es, nil
+}
+
+// Add creates a record in set with generated values, overridden by values,
+// and returns its id.
+func (s *Server) Add(set string, values map[string]any) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	es, err := s.set(set)
+	if err != nil {
+		return "", err
+	}
+	id := s.newID()
+	r := &record{id: id, fields: es.gen(s, id)}
+	for _, k := range sortedKeys(values) {
+		b, err := jsonValue(values[k])
+		if err != nil {
+			return "", err
+		}
+		r.fields = setField(r.fields, k, b)
+	}
+	s.commit(es, id, r)
+	return id, nil
+}
+
+// Update sets fields of a record.
+func (s *Server) Update(set, id string, values map[string]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	es, err := s.set(set)
+	if err != nil {
+		return err
+	}
+	old := es.current[id]
+	if old == nil {
+		return fmt.Errorf("deltatest: %s has no record %s", set, id)
+	}
+	r := &record{id: id, fields: old.fields}
+	for _, k := range sortedKeys(values) {
+		b, err := jsonValue(values[k])
+		if err != nil {
+			return err
+		}
+		r.fields = setField(r.fields, k, b)
+	}
+	s.commit(es, id, r)
+	return nil
+}
+
+// Delete removes a record.
+func (s *Server) Delete(set, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	es, err := s.set(set)
+	if err != nil {
+		return err
+	}
+	if es.current[id] == nil {
+		return fmt.Errorf("deltatest: %s has no record %s", set, id)
+	}
+	s.commit(es, id, nil)
+	return nil
+}
+
+// IDs lists the current records of set in creation order.
+func (s *Server) IDs(set string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	es, err := s.set(set)
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, id := range es.order {
+		if es.current[id] != nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// Records returns the current records of set as JSON, by id: the truth a
+// client's snapshot should converge to.
+func (s *Server) Records(set string) map[string]json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	es, err := s.set(set)
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]json.RawMessage, len(es.current))
+	for id, r := range es.current {
+		out[id] = r.raw
+	}
+	return out
+}
+
+// Record returns one current record decoded.
+func (s *Server) Record(set, id string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	es, err := s.set(set)
+	if err != nil || es.current[id] == nil {
+		return nil, false
+	}
+	var m map[string]any
+	json.Unmarshal(es.current[id].raw, &m)
+	return m, true
+}
+
+// Expire makes every delta link of set issued so far answer 410 Gone.
+func (s *Server) Expire(set string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.companies {
+		if es := c.sets[set]; es != nil {
+			es.epoch++
+		}
+	}
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Faults = make(map[string]int, len(s.stats.Faults))
+	for k, v := range s.stats.Faults {
+		st.Faults[k] = v
+	}
+	return st
+}
+
+// Step makes one change chosen by the seeded generator: about 60% updates
+// of 1-3 fields, 25% adds, 15% deletes, across the sets with records. It
+// returns a line saying what it did.
+func (s *Server) Step() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.companies[0]
+	var sets []*entitySet
+	for _, name := range c.setOrder {
+		if es := c.sets[name]; !es.noDelta {
+			sets = append(sets, es)
+		}
+	}
+	es := sets[s.rng.IntN(len(sets))]
+	ids := make([]string, 0, len(es.current))
+	for _, id := range es.order {
+		if es.current[id] != nil {
+			ids = append(ids, id)
+		}
+	}
+	roll := s.rng.IntN(100)
+	switch {
+	case roll < 25 || len(ids) < 3:
+		id := s.newID()
+		s.commit(es, id, &record{id: id, fields: es.gen(s, id)})
+		return fmt.Sprintf("added %s %s", es.name, id)
+	case roll < 40:
+		id := ids[s.rng.IntN(len(ids))]
+		s.commit(es, id, nil)
+		return fmt.Sprintf("deleted %s %s", es.name, id)
+	default:
+		id := ids[s.rng.IntN(len(ids))]
+		old := es.current[id]
+		r := &record{id: id, fields: old.fields}
+		for _, nf := range es.mutate(s, old) {
+			r.fields = setField(r.fields, nf.name, nf.value)
+		}
+		s.commit(es, id, r)
+		return fmt.Sprintf("updated %s %s", es.name, id)
+	}
+}
+
+func (s *Server) generate(every time.Duration) {
+	defer s.done.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.Step()
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,206 @@
+package deltatest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// field is one property of a record, its value already encoded as JSON.
+type field struct {
+	name  string
+	value []byte
+}
+
+// record is one immutable version of a record; a change makes a new one.
+type record struct {
+	id      string
+	fields  []field // "id" first, then the rest in BC's order
+	version uint64
+	raw     []byte // the full JSON object with @odata.etag, encoded once
+}
+
+// state is a record at a version; rec is nil once deleted.
+type state struct {
+	version uint64
+	rec     *record
+}
+
+// entitySet holds the current records of one set, their history for delta
+// computation, and the per-set log of changed ids.
+type entitySet struct {
+	name     string
+	order    []string // creation order, ids; deleted ones stay until compaction
+	current  map[string]*record
+	history  map[string][]state
+	log      []logEntry
+	epoch    int // bumped by Expire: older tokens answer 410
+	gen      func(s *Server, id string) []field
+	mutate   func(s *Server, r *record) []field // the fields an update sets
+	noDelta  bool                               // like BC's report APIs
+	rowsOnly [][]byte                           // fixed rows of a no-delta set
+}
+
+type logEntry struct {
+	version uint64
+	id      string
+}
+
+func (s *Server) encodeRecord(r *record) {
+	var b bytes.Buffer
+	b.Grow(600)
+	b.WriteString(`{"@odata.etag":"`)
+	b.WriteString(etag(r.version))
+	b.WriteString(`"`)
+	for _, f := range r.fields {
+		b.WriteString(`,"`)
+		b.WriteString(f.name)
+		b.WriteString(`":`)
+		b.Write(f.value)
+	}
+	b.WriteByte('}')
+	r.raw = b.Bytes()
+}
+
+func etag(version uint64) string {
+	inner := fmt.Sprintf("'%d;%d;00;'", 12+version%97, 4_300_000+version)
+	return `W/\"` + base64.StdEncoding.EncodeToString([]byte(inner)) + `\"`
+}
+
+// commit records a new version of id in set (rec nil: deleted). The caller
+// holds s.mu.
+func (s *Server) commit(es *entitySet, id string, rec *record) {
+	s.version++
+	v := s.version
+	if rec != nil {
+		rec.version = v
+		rec.fields = setField(rec.fields, "lastModifiedDateTime", jsonString(s.timeAt(v).Format(time.RFC3339Nano)))
+		s.encodeRecord(rec)
+		if _, ok := es.current[id]; !ok {
+			es.order = append(es.order, id)
+		}
+		es.current[id] = rec
+	} else {
+		delete(es.current, id)
+	}
+	es.history[id] = append(es.history[id], state{version: v, rec: rec})
+	es.log = append(es.log, logEntry{version: v, id: id})
+}
+
+// at returns the record id as it was at version v, nil when it did not
+// exist then.
+func (es *entitySet) at(id string, v uint64) *record {
+	h := es.history[id]
+	i := sort.Search(len(h), func(i int) bool { return h[i].version > v })
+	if i == 0 {
+		return nil
+	}
+	return h[i-1].rec
+}
+
+// changedSince lists the ids changed in (from, to], each once, in the order
+// of their last change, so applying them in order gives the state at to.
+func (es *entitySet) changedSince(from, to uint64) []string {
+	start := sort.Search(len(es.log), func(i int) bool { return es.log[i].version > from })
+	last := map[string]int{}
+	var ids []string
+	for i := start; i < len(es.log) && es.log[i].version <= to; i++ {
+		id := es.log[i].id
+		if j, ok := last[id]; ok {
+			ids[j] = ""
+		}
+		last[id] = len(ids)
+		ids = append(ids, id)
+	}
+	out := ids[:0]
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func setField(fs []field, name string, value []byte) []field {
+	for i := range fs {
+		if fs[i].name == name {
+			out := append([]field(nil), fs...)
+			out[i].value = value
+			return out
+		}
+	}
+	return append(append([]field(nil), fs...), field{name, value})
+}
+
+func getField(fs []field, name string) []byte {
+	for _, f := range fs {
+		if f.name == name {
+			return f.value
+		}
+	}
+	return nil
+}
+
+func jsonString(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+func jsonValue(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case json.RawMessage:
+		return v, nil
+	case int:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	}
+	return json.Marshal(v)
+}
+
+// filter is the one $filter form the demo understands: field eq literal.
+type filter struct {
+	text  string // as given, for links
+	field string
+	value []byte // the literal as JSON
+}
+
+func parseFilter(q string) (*filter, error) {
+	if q == "" {
+		return nil, nil
+	}
+	var name, lit string
+	if _, err := fmt.Sscanf(q, "%s eq %s", &name, &lit); err != nil {
+		return nil, fmt.Errorf("only \"field eq 'value'\" filters are supported here, not %q", q)
+	}
+	i := len(name) + len(" eq ")
+	if i > len(q) {
+		return nil, fmt.Errorf("bad filter %q", q)
+	}
+	lit = q[i:]
+	var value []byte
+	switch {
+	case len(lit) >= 2 && lit[0] == '\'' && lit[len(lit)-1] == '\'':
+		value = jsonString(string(bytes.ReplaceAll([]byte(lit[1:len(lit)-1]), []byte("''"), []byte("'"))))
+	case lit == "true" || lit == "false":
+		value = []byte(lit)
+	default:
+		if _, err := strconv.ParseFloat(lit, 64); err != nil {
+			return nil, fmt.Errorf("bad literal %q in filter", lit)
+		}
+		value = []byte(lit)
+	}
+	return &filter{text: q, field: name, value: value}, nil
+}
+
+func (f *filter) matches(r *record) bool {
+	if r == nil {
+		return false
+	}
+	if f == nil {
+		return true
+	}
+	return bytes.Equal(getField(r.fields, f.field), f.value)
+}

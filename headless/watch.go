@@ -1,0 +1,231 @@
+// Package headless runs deltascope without a screen, for scripts and CI:
+// watch prints every change as one JSON object a line.
+package headless
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/internal/termtext"
+	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/track"
+)
+
+// Exit codes of watch.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitUnsupported = 3
+	ExitGone        = 4
+)
+
+// WatchOptions configure a watch run.
+type WatchOptions struct {
+	Trackers   []*track.Tracker
+	Interval   time.Duration
+	Rounds     int  // stop after this many rounds; 0 means until ctx ends
+	ExitOnGone bool // exit 4 on a 410 instead of re-baselining
+	// MaxFailures is how many rounds in a row may fail before watch gives
+	// up; 0 means 5.
+	MaxFailures int
+	Now         func() time.Time
+}
+
+// Event is one line of watch output.
+type Event struct {
+	Time     string          `json:"time"`
+	Entity   string          `json:"entity"`
+	Event    string          `json:"event"`
+	ID       string          `json:"id,omitempty"`
+	Record   json.RawMessage `json:"record,omitempty"`
+	Changes  []FieldJSON     `json:"changes,omitempty"`
+	Reason   string          `json:"reason,omitempty"`
+	Unknown  bool            `json:"unknown,omitempty"`
+	Via      string          `json:"via,omitempty"`
+	Records  *int            `json:"records,omitempty"`
+	Pages    *int            `json:"pages,omitempty"`
+	Round    *int            `json:"round,omitempty"`
+	Added    *int            `json:"added,omitempty"`
+	Updated  *int            `json:"updated,omitempty"`
+	Deleted  *int            `json:"deleted,omitempty"`
+	MS       *int64          `json:"ms,omitempty"`
+	Location string          `json:"location,omitempty"`
+	Status   int             `json:"status,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Retrying bool            `json:"retrying,omitempty"`
+}
+
+// FieldJSON is one changed field of an updated event.
+type FieldJSON struct {
+	Field string          `json:"field"`
+	Old   json.RawMessage `json:"old"`
+	New   json.RawMessage `json:"new"`
+}
+
+type watcher struct {
+	opts   WatchOptions
+	enc    *json.Encoder
+	stderr io.Writer
+}
+
+// Watch takes a baseline of every tracker's entity set, then polls them
+// every interval, writing events to stdout and one-line reasons to stderr.
+// It returns the process exit code.
+func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = 5
+	}
+	w := &watcher{opts: opts, enc: json.NewEncoder(stdout), stderr: stderr}
+	var live []*track.Tracker
+	var firstErr error
+	unsupported := 0
+	for _, t := range opts.Trackers {
+		r, err := t.Baseline(ctx, nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ExitOK
+			}
+			var ue *deltaclient.UnsupportedError
+			if errors.As(err, &ue) {
+				unsupported++
+				w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
+				fmt.Fprintf(stderr, "deltascope: %s %s\n", t.Name, Sanitize(ue.Error()))
+				continue
+			}
+			w.emit(Event{Entity: t.Name, Event: "error", Status: statusOf(err), Message: err.Error()})
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: baseline: %w", t.Name, err)
+			}
+			continue
+		}
+		w.emit(Event{Entity: t.Name, Event: "baseline", Records: ptr(r.Records), Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds())})
+		live = append(live, t)
+	}
+	if len(live) == 0 {
+		if firstErr != nil {
+			fmt.Fprintf(stderr, "deltascope: %s\n", Sanitize(firstErr.Error()))
+			return ExitFailure
+		}
+		if unsupported > 0 {
+			return ExitUnsupported
+		}
+		fmt.Fprintln(stderr, "deltascope: nothing to watch")
+		return ExitUsage
+	}
+	failures := map[*track.Tracker]int{}
+	for round := 1; opts.Rounds == 0 || round <= opts.Rounds; round++ {
+		select {
+		case <-ctx.Done():
+			return ExitOK
+		case <-time.After(opts.Interval):
+		}
+		for _, t := range live {
+			code, err := w.poll(ctx, t)
+			if ctx.Err() != nil {
+				return ExitOK
+			}
+			if code != ExitOK {
+				return code
+			}
+			if err != nil {
+				failures[t]++
+				if failures[t] >= opts.MaxFailures {
+					fmt.Fprintf(stderr, "deltascope: %s: %d rounds in a row failed, giving up: %s\n", t.Name, failures[t], Sanitize(err.Error()))
+					return ExitFailure
+				}
+				continue
+			}
+			failures[t] = 0
+		}
+	}
+	return ExitOK
+}
+
+// poll runs one round for t and writes its events. A failed round leaves
+// the tracker as it was; the error is reported and returned.
+func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
+	r, err := t.Poll(ctx, nil)
+	var gone *deltaclient.GoneError
+	if errors.As(err, &gone) {
+		w.emit(Event{Entity: t.Name, Event: "gone", Status: gone.Status, Location: gone.Location, Message: gone.Message})
+		if w.opts.ExitOnGone {
+			fmt.Fprintf(w.stderr, "deltascope: %s: the delta link expired (%d); run again for a new baseline\n", t.Name, gone.Status)
+			return ExitGone, err
+		}
+		r, err = t.Rebaseline(ctx, gone.Location, nil)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ExitOK, err
+		}
+		var ue *deltaclient.UnsupportedError
+		if errors.As(err, &ue) {
+			w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
+			fmt.Fprintf(w.stderr, "deltascope: %s %s\n", t.Name, Sanitize(ue.Error()))
+			return ExitUnsupported, err
+		}
+		w.emit(Event{Entity: t.Name, Event: "error", Status: statusOf(err), Message: err.Error(), Retrying: true})
+		return ExitOK, err
+	}
+	w.round(t.Name, r)
+	return ExitOK, nil
+}
+
+func (w *watcher) round(entity string, r *model.Round) {
+	for _, c := range r.Changes {
+		ev := Event{Entity: entity, Event: c.Kind.String(), ID: c.ID, Via: r.Via}
+		switch c.Kind {
+		case model.Added:
+			ev.Record = c.Record
+		case model.Updated:
+			ev.Record = c.Record
+			ev.Changes = make([]FieldJSON, 0, len(c.Fields))
+			for _, f := range c.Fields {
+				ev.Changes = append(ev.Changes, FieldJSON{Field: f.Path, Old: orNull(f.Old), New: orNull(f.New)})
+			}
+		case model.Deleted:
+			ev.Reason, ev.Unknown = c.Reason, c.Unknown
+		}
+		w.emit(ev)
+	}
+	w.emit(Event{Entity: entity, Event: "round", Round: ptr(r.Seq), Added: ptr(r.Added), Updated: ptr(r.Updated), Deleted: ptr(r.Deleted),
+		Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds()), Via: r.Via, Records: ptr(r.Records)})
+}
+
+func (w *watcher) emit(ev Event) {
+	ev.Time = w.opts.Now().UTC().Format(time.RFC3339)
+	w.enc.Encode(ev)
+}
+
+func orNull(b []byte) json.RawMessage {
+	if b == nil {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func statusOf(err error) int {
+	var he *deltaclient.HTTPError
+	if errors.As(err, &he) {
+		return he.Status
+	}
+	var ge *deltaclient.GoneError
+	if errors.As(err, &ge) {
+		return ge.Status
+	}
+	return 0
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Sanitize makes server text safe for stderr.
+func Sanitize(s string) string { return termtext.Sanitize(s) }

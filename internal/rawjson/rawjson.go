@@ -1,0 +1,175 @@
+// Package rawjson walks JSON objects held as raw bytes without decoding them,
+// so records can stay in their wire form until someone needs to look inside.
+//
+// Every function here expects input that a validating decoder (jsontext)
+// already accepted; on other input they stop early rather than panic.
+package rawjson
+
+import (
+	"bytes"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Members calls fn with the name (escapes already resolved) and the raw value
+// of each member of the object obj, in order, until fn returns false.
+// The name slice is only valid during the call.
+func Members(obj []byte, fn func(name, value []byte) bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return
+	}
+	i++
+	var scratch []byte
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] == '}' {
+			return
+		}
+		if obj[i] == ',' {
+			i++
+			continue
+		}
+		if obj[i] != '"' {
+			return
+		}
+		end := skipString(obj, i)
+		if end < 0 {
+			return
+		}
+		name := obj[i+1 : end-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			scratch, _ = jsontext.AppendUnquote(scratch[:0], obj[i:end])
+			name = scratch
+		}
+		i = skipSpace(obj, end)
+		if i >= len(obj) || obj[i] != ':' {
+			return
+		}
+		i = skipSpace(obj, i+1)
+		vend := SkipValue(obj, i)
+		if vend < 0 {
+			return
+		}
+		if !fn(name, obj[i:vend]) {
+			return
+		}
+		i = vend
+	}
+}
+
+// Lookup returns the raw value of the first member called name, or nil.
+func Lookup(obj []byte, name string) []byte {
+	var found []byte
+	Members(obj, func(n, v []byte) bool {
+		if string(n) == name {
+			found = v
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// String returns the Go string of a raw JSON string value, or the raw text
+// of any other scalar (numbers, true, false), and ok=false for null, objects
+// and arrays.
+func String(value []byte) (s string, ok bool) {
+	if len(value) == 0 {
+		return "", false
+	}
+	switch value[0] {
+	case '"':
+		inner := value[1 : len(value)-1]
+		if bytes.IndexByte(inner, '\\') < 0 {
+			return string(inner), true
+		}
+		out, err := jsontext.AppendUnquote(nil, value)
+		if err != nil {
+			return string(inner), true
+		}
+		return string(out), true
+	case '{', '[', 'n':
+		return "", false
+	default:
+		return string(value), true
+	}
+}
+
+// IsObject reports whether the raw value is a JSON object.
+func IsObject(value []byte) bool {
+	i := skipSpace(value, 0)
+	return i < len(value) && value[i] == '{'
+}
+
+// SkipValue returns the index just past the JSON value starting at b[i],
+// or -1 when b ends first.
+func SkipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				if i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	default:
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// skipString returns the index just past the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	i++
+	for i < len(b) {
+		j := bytes.IndexAny(b[i:], "\"\\")
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if b[i] == '\\' {
+			i += 2
+			continue
+		}
+		return i + 1
+	}
+	return -1
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}

@@ -1,0 +1,268 @@
+// Command deltascope inspects OData delta links: it takes a baseline of each
+// entity set with change tracking and shows what every deltaLink fetch
+// brings back. With no flags it runs against an embedded demo service.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+	"github.com/deltascope/deltascope/headless"
+	"github.com/deltascope/deltascope/internal/termtext"
+	"github.com/deltascope/deltascope/track"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `deltascope: a change inspector for OData delta links
+
+  deltascope [connection flags]                  the TUI (no --url: the embedded demo)
+  deltascope watch [connection flags] [--entity NAME] [--interval D] [--rounds N]
+                                                 headless: baseline, then poll; NDJSON out
+  deltascope demo [--addr 127.0.0.1:8080] [--records N] [--seed N]
+                                                 serve the demo service for other clients
+  deltascope version
+
+Run 'deltascope <command> --help' for the flags of a command.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "":
+		return runTUI(ctx, args, stdout, stderr)
+	case "watch":
+		return runWatch(ctx, args, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr)
+	case "probe":
+		fmt.Fprintln(stderr, "deltascope probe: not built yet; use 'deltascope watch' to check an entity")
+		return headless.ExitUsage
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return 0
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "deltascope: unknown command %q; run 'deltascope help' for the commands\n", cmd)
+		return headless.ExitUsage
+	}
+}
+
+func version() string {
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	info, _ := debug.ReadBuildInfo()
+	gov := ""
+	if info != nil {
+		gov = info.GoVersion
+	}
+	return fmt.Sprintf("deltascope %s %s", v, gov)
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// conn holds the connection flags shared by the TUI, watch and probe.
+type conn struct {
+	url, company, token string
+	entities, entityURL multi
+	headers             multi
+	maxPageSize         int
+	timeout             time.Duration
+}
+
+func (c *conn) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.url, "url", "", "service root (.../api/v2.0) or Business Central company URL; none: the embedded demo")
+	fs.StringVar(&c.company, "company", "", "company id or name, when --url is a root with several companies")
+	fs.Var(&c.entities, "entity", "entity set to follow (repeatable); default: all")
+	fs.Var(&c.entityURL, "entity-url", "full collection or delta function URL to follow (repeatable)")
+	fs.IntVar(&c.maxPageSize, "maxpagesize", 0, "ask for pages of at most N records (Prefer: odata.maxpagesize)")
+	fs.Var(&c.headers, "header", "extra request header 'Name: value' (repeatable)")
+	fs.StringVar(&c.token, "token", "", "bearer token (default: $DELTASCOPE_TOKEN)")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for one page")
+}
+
+// parse parses flags; on error or --help it prints and returns an exit code.
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "Usage of deltascope %s:\n", fs.Name())
+		fs.PrintDefaults()
+		return 0, false
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "deltascope %s: %v (run 'deltascope %s --help' for the flags)\n", fs.Name(), err, fs.Name())
+		return headless.ExitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "deltascope %s: unexpected argument %q (run 'deltascope %s --help' for the flags)\n", fs.Name(), fs.Arg(0), fs.Name())
+		return headless.ExitUsage, false
+	}
+	return 0, true
+}
+
+// demoOptions are what the TUI and watch run against with no --url.
+var demoOptions = deltatest.Options{Seed: 1, Records: 1200, PageSize: 1000, ChangeEvery: 1500 * time.Millisecond}
+
+// connect builds the client and the trackers. With no --url and no
+// --entity-url it starts the embedded demo; stop it with the returned func.
+func (c *conn) connect(ctx context.Context) (*deltaclient.Client, []*track.Tracker, string, func(), error) {
+	client := &deltaclient.Client{MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout, HTTP: &http.Client{}}
+	if c.maxPageSize < 0 {
+		return nil, nil, "", nil, usageError("--maxpagesize must be positive")
+	}
+	h := http.Header{}
+	for _, kv := range c.headers {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, nil, "", nil, usageError(fmt.Sprintf("--header %q must look like 'Name: value'", kv))
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	client.Header = h
+	token := c.token
+	if token == "" {
+		token = os.Getenv("DELTASCOPE_TOKEN")
+	}
+	if token != "" {
+		client.Auth = func(r *http.Request) error {
+			r.Header.Set("Authorization", "Bearer "+token)
+			return nil
+		}
+	}
+	stop := func() {}
+	target := track.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL}
+	if c.url == "" && len(c.entityURL) == 0 {
+		srv := deltatest.NewServer(demoOptions)
+		stop = srv.Close
+		target.URL = srv.ServiceRoot()
+	}
+	sources, err := track.Resolve(ctx, client, target)
+	if err != nil {
+		stop()
+		var ce *track.CompanyChoiceError
+		if errors.As(err, &ce) {
+			return nil, nil, "", nil, usageError(err.Error())
+		}
+		return nil, nil, "", nil, err
+	}
+	trackers := make([]*track.Tracker, len(sources))
+	for i, s := range sources {
+		trackers[i] = track.New(s.Name, s.URL, client)
+	}
+	return client, trackers, target.URL, stop, nil
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// failure prints a one-line reason and returns the exit code for err.
+func failure(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "deltascope %s: %s\n", cmd, termtext.Sanitize(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return headless.ExitUsage
+	}
+	return headless.ExitFailure
+}
+
+func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+	var c conn
+	c.register(fs)
+	interval := fs.Duration("interval", 10*time.Second, "time between delta rounds (Go duration: 200ms, 10s, 1m)")
+	rounds := fs.Int("rounds", 0, "stop after N rounds; 0: until interrupted")
+	onGone := fs.String("on-gone", "rebaseline", "on an expired delta link (410): rebaseline, or exit (code 4)")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if *interval <= 0 || *rounds < 0 || (*onGone != "rebaseline" && *onGone != "exit") {
+		fmt.Fprintln(stderr, "deltascope watch: --interval must be positive, --rounds 0 or more, --on-gone rebaseline or exit")
+		return headless.ExitUsage
+	}
+	_, trackers, _, stop, err := c.connect(ctx)
+	if err != nil {
+		return failure(stderr, "watch", err)
+	}
+	defer stop()
+	return headless.Watch(ctx, headless.WatchOptions{Trackers: trackers, Interval: *interval, Rounds: *rounds, ExitOnGone: *onGone == "exit"}, stdout, stderr)
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	records := fs.Int("records", 1200, "customers to create (vendors and items scale with it)")
+	seed := fs.Uint64("seed", 1, "seed for the data and the changes")
+	every := fs.Duration("change-every", 1500*time.Millisecond, "pace of the change generator; 0 turns it off")
+	pageSize := fs.Int("page-size", 20000, "server page size when the client asks for none")
+	deletions := fs.String("deletions", "4.0", "deleted-entity encoding: 4.0 ($deletedEntity) or 4.01 (@removed)")
+	partial := fs.Bool("partial", false, "send only the changed fields of an update, like Microsoft Graph")
+	ttl := fs.Duration("token-ttl", 0, "expire delta links older than this (410 Gone); 0: never")
+	faults := fs.String("faults", "", "inject faults: 'rate=0.1,kinds=429,503,reset,truncate,slow,410,dup,hostile'")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	fl, err := deltatest.ParseFaults(*faults)
+	if err != nil {
+		return failure(stderr, "demo", usageError(err.Error()))
+	}
+	if *deletions != deltatest.Deletions40 && *deletions != deltatest.Deletions401 {
+		return failure(stderr, "demo", usageError("--deletions must be 4.0 or 4.01"))
+	}
+	if *records < 1 || *pageSize < 1 {
+		return failure(stderr, "demo", usageError("--records and --page-size must be at least 1"))
+	}
+	srv, err := deltatest.Listen(*addr, deltatest.Options{Seed: *seed, Records: *records, PageSize: *pageSize, ChangeEvery: *every,
+		Deletions: *deletions, PartialUpdates: *partial, TokenTTL: *ttl, Faults: fl})
+	if err != nil {
+		return failure(stderr, "demo", fmt.Errorf("cannot listen on %s: %w (pick another --addr)", *addr, err))
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "deltascope demo: a Business Central-shaped API with change tracking\n")
+	fmt.Fprintf(stdout, "  service root  %s\n", srv.ServiceRoot())
+	fmt.Fprintf(stdout, "  company       %s (CRONUS USA, Inc.)\n", srv.CompanyID())
+	fmt.Fprintf(stdout, "  customers     %s\n", srv.CollectionURL("customers"))
+	fmt.Fprintf(stdout, "  entity sets   %s\n", strings.Join(srv.EntitySets(), ", "))
+	fmt.Fprintf(stdout, "try: deltascope watch --url %s --entity customers\n", srv.ServiceRoot())
+	<-ctx.Done()
+	return 0
+}
+
+func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("deltascope", flag.ContinueOnError)
+	var c conn
+	c.register(fs)
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	fmt.Fprintln(stderr, "deltascope: the TUI is not built yet; try 'deltascope watch --rounds 3 --interval 2s'")
+	return headless.ExitUsage
+}

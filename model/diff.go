@@ -1,0 +1,147 @@
+package model
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/deltascope/deltascope/internal/rawjson"
+)
+
+// FieldChange is one changed field of an update. Path is the property name,
+// dotted for members of nested objects ("address.city"); arrays are
+// compared as whole values. Old and New are raw JSON; nil means absent.
+type FieldChange struct {
+	Path     string
+	Old, New []byte
+}
+
+type member struct{ name, value []byte }
+
+func members(obj []byte, into []member) []member {
+	rawjson.Members(obj, func(n, v []byte) bool {
+		into = append(into, member{bytes.Clone(n), v})
+		return true
+	})
+	return into
+}
+
+func find(ms []member, name []byte) ([]byte, bool) {
+	for _, m := range ms {
+		if bytes.Equal(m.name, name) {
+			return m.value, true
+		}
+	}
+	return nil, false
+}
+
+// isControl reports names of control information and annotations
+// (@odata.etag, field@odata.type): they change with every write and are not
+// fields a user changed.
+func isControl(name []byte) bool { return bytes.IndexByte(name, '@') >= 0 }
+
+// Diff lists the fields that differ between two versions of a record,
+// comparing raw bytes; nested objects are walked by dotted path.
+func Diff(old, new []byte) []FieldChange {
+	if bytes.Equal(old, new) {
+		return nil
+	}
+	return diffInto(nil, "", old, new)
+}
+
+func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
+	var buf [32]member
+	om := members(old, buf[:0])
+	var nbuf [32]member
+	nm := members(new, nbuf[:0])
+	for _, m := range nm {
+		if isControl(m.name) {
+			continue
+		}
+		ov, ok := find(om, m.name)
+		if ok && bytes.Equal(ov, m.value) {
+			continue
+		}
+		path := prefix + string(m.name)
+		if ok && rawjson.IsObject(ov) && rawjson.IsObject(m.value) {
+			out = diffInto(out, path+".", ov, m.value)
+			continue
+		}
+		if !ok {
+			ov = nil
+		}
+		out = append(out, FieldChange{Path: path, Old: ov, New: m.value})
+	}
+	for _, m := range om {
+		if isControl(m.name) {
+			continue
+		}
+		if _, ok := find(nm, m.name); !ok {
+			out = append(out, FieldChange{Path: prefix + string(m.name), Old: m.value})
+		}
+	}
+	return out
+}
+
+// Merge applies an entry to the record it updates. A full entry (every
+// field of the old record present) replaces it; a partial one, as Graph
+// sends, keeps the fields it omits, in their old place.
+func Merge(old, entry []byte) []byte {
+	var buf [32]member
+	om := members(old, buf[:0])
+	var nbuf [32]member
+	nm := members(entry, nbuf[:0])
+	full := true
+	for _, m := range om {
+		if _, ok := find(nm, m.name); !ok {
+			full = false
+			break
+		}
+	}
+	if full {
+		return entry
+	}
+	out := make([]byte, 0, len(old)+len(entry))
+	out = append(out, '{')
+	first := true
+	write := func(name, value []byte) {
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = appendName(out, name)
+		out = append(out, value...)
+	}
+	for _, m := range om {
+		if v, ok := find(nm, m.name); ok {
+			write(m.name, v)
+		} else {
+			write(m.name, m.value)
+		}
+	}
+	for _, m := range nm {
+		if _, ok := find(om, m.name); !ok {
+			write(m.name, m.value)
+		}
+	}
+	return append(out, '}')
+}
+
+func appendName(out, name []byte) []byte {
+	out = append(out, '"')
+	if bytes.ContainsAny(name, "\"\\") || strings.ContainsFunc(string(name), func(r rune) bool { return r < 0x20 }) {
+		for _, c := range string(name) {
+			switch {
+			case c == '"' || c == '\\':
+				out = append(out, '\\', byte(c))
+			case c < 0x20:
+				out = append(out, []byte("\\u00")...)
+				out = append(out, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+			default:
+				out = append(out, string(c)...)
+			}
+		}
+	} else {
+		out = append(out, name...)
+	}
+	return append(out, '"', ':')
+}

@@ -1,0 +1,140 @@
+// Package track follows the changes of one entity set: it takes baselines
+// and delta rounds with deltaclient and keeps their result in a model
+// snapshot. It is the one place that needs both, so the TUI and the
+// headless commands share it; its methods do I/O and belong in a tea.Cmd
+// or a goroutine, never in Update.
+package track
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/model"
+)
+
+// Tracker holds one entity set's snapshot and delta link. Its methods are
+// safe to call from several goroutines; they run one at a time, so a round
+// and a re-baseline never interleave.
+type Tracker struct {
+	Name   string // entity set name, as shown
+	URL    string // the collection (or delta function) URL baselines start from
+	Client *deltaclient.Client
+
+	mu        sync.Mutex
+	snap      *model.Snapshot
+	deltaLink string
+	seq       int
+	now       func() time.Time
+}
+
+// New returns a tracker with no baseline yet.
+func New(name, url string, c *deltaclient.Client) *Tracker {
+	return &Tracker{Name: name, URL: url, Client: c, now: time.Now}
+}
+
+// ErrNoBaseline is returned by Poll before a baseline completed.
+var ErrNoBaseline = errors.New("no baseline yet")
+
+// Baseline takes the first baseline. The returned round stands for it:
+// Baseline is set and Records is the record count; it has no changes.
+func (t *Tracker) Baseline(ctx context.Context, progress func(deltaclient.Progress)) (*model.Round, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	start := t.now()
+	res, err := t.Client.Baseline(ctx, t.URL, progress)
+	if err != nil {
+		return nil, err
+	}
+	snap, _ := model.BuildSnapshot(entries(res.Entries))
+	t.snap, t.deltaLink, t.seq = snap, res.DeltaLink, 0
+	return &model.Round{Baseline: true, Time: start, Duration: t.now().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
+}
+
+// Poll fetches one delta round from the current delta link and applies it.
+// On any error the snapshot and the link stay as they were.
+func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress)) (*model.Round, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.snap == nil {
+		return nil, ErrNoBaseline
+	}
+	start := t.now()
+	res, err := t.Client.Delta(ctx, t.deltaLink, progress)
+	if err != nil {
+		return nil, err
+	}
+	r := t.snap.Apply(entries(res.Entries))
+	t.deltaLink = res.DeltaLink
+	t.seq++
+	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.now().Sub(start), res.Pages, res.Bytes
+	return r, nil
+}
+
+// Rebaseline takes a new baseline from url ("" means the original URL; after
+// a 410 pass the Location) and compares it with the old snapshot: the round
+// it returns holds every difference, marked via re-baseline, so changes
+// made while the link was expired are not lost. Without an old snapshot it
+// is the same as Baseline. On error the old snapshot stays.
+func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Round, error) {
+	t.mu.Lock()
+	old := t.snap
+	t.mu.Unlock()
+	if old == nil {
+		return t.Baseline(ctx, progress)
+	}
+	if url == "" {
+		url = t.URL
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	start := t.now()
+	res, err := t.Client.Baseline(ctx, url, progress)
+	if err != nil {
+		return nil, err
+	}
+	snap, _ := model.BuildSnapshot(entries(res.Entries))
+	r := model.Compare(t.snap, snap)
+	t.snap, t.deltaLink = snap, res.DeltaLink
+	t.seq++
+	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.now().Sub(start), res.Pages, res.Bytes
+	return r, nil
+}
+
+// DeltaLink is the link the next round will use.
+func (t *Tracker) DeltaLink() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.deltaLink
+}
+
+// Records returns a copy of the snapshot's records by id, for checks.
+func (t *Tracker) Records() map[string][]byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string][]byte{}
+	if t.snap != nil {
+		t.snap.Each(func(id string, raw []byte) bool {
+			out[id] = raw
+			return true
+		})
+	}
+	return out
+}
+
+// entries converts the client's entries to the model's, links dropped.
+func entries(in []deltaclient.Entry) []model.Entry {
+	out := make([]model.Entry, 0, len(in))
+	for i := range in {
+		e := &in[i]
+		switch e.Kind {
+		case deltaclient.Record:
+			out = append(out, model.Entry{ID: e.ID, Raw: e.Raw})
+		case deltaclient.Removed:
+			out = append(out, model.Entry{ID: e.ID, Removed: true, Reason: e.Reason})
+		}
+	}
+	return out
+}
