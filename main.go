@@ -129,7 +129,7 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 }
 
 // demoOptions are what the TUI and watch run against with no --url.
-var demoOptions = deltatest.Options{Seed: 1, Records: 1200, PageSize: 1000, ChangeEvery: 1500 * time.Millisecond}
+var demoOptions = deltatest.Options{Seed: 1, Records: 1200, PageSize: 1000, ChangeEvery: time.Second}
 
 // connect builds the client and the trackers. With no --url and no
 // --entity-url it starts the embedded demo; stop it with the returned func.
@@ -221,7 +221,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	records := fs.Int("records", 1200, "customers to create (vendors and items scale with it)")
 	seed := fs.Uint64("seed", 1, "seed for the data and the changes")
-	every := fs.Duration("change-every", 1500*time.Millisecond, "pace of the change generator; 0 turns it off")
+	every := fs.Duration("change-every", time.Second, "pace of the change generator; 0 turns it off")
 	pageSize := fs.Int("page-size", 20000, "server page size when the client asks for none")
 	deletions := fs.String("deletions", "4.0", "deleted-entity encoding: 4.0 ($deletedEntity) or 4.01 (@removed)")
 	partial := fs.Bool("partial", false, "send only the changed fields of an update, like Microsoft Graph")

@@ -141,7 +141,15 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		if progress != nil {
 			progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count})
 		}
-		if p.deltaLink != "" {
+		if p.nextLink == "" {
+			// Only the last page's deltaLink counts: one on a page that
+			// also has a nextLink is ignored.
+			if p.deltaLink == "" {
+				if baseline {
+					return nil, &UnsupportedError{NoDeltaLink: true}
+				}
+				return nil, fmt.Errorf("page %d of the round has neither a nextLink nor a new deltaLink; the previous link is kept", res.Pages)
+			}
 			if res.DeltaLink, err = resolve(link, p.deltaLink); err != nil {
 				return nil, fmt.Errorf("page %d: the deltaLink %q is not a URL: %w", res.Pages, p.deltaLink, err)
 			}
@@ -149,12 +157,6 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 				return nil, err
 			}
 			return res, nil
-		}
-		if p.nextLink == "" {
-			if baseline {
-				return nil, &UnsupportedError{NoDeltaLink: true}
-			}
-			return nil, fmt.Errorf("page %d of the round has neither a nextLink nor a new deltaLink; the previous link is kept", res.Pages)
 		}
 		next, err := resolve(link, p.nextLink)
 		if err != nil {

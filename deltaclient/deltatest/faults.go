@@ -2,6 +2,7 @@ package deltatest
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -91,10 +92,39 @@ func (s *Server) roll(kind string) bool {
 	return true
 }
 
+// InjectFault makes the page request that comes after skip more page
+// requests fail with kind (one of the page kinds: 429, 503, reset,
+// truncate, slow), whatever the random rate says. For tests.
+func (s *Server) InjectFault(kind string, skip int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.injected = append(s.injected, injected{kind: kind, at: s.stats.Pages + skip})
+}
+
+type injected struct {
+	kind string
+	at   int // the value of stats.Pages when it fires
+}
+
+// takeInjected returns the kind injected for page request n, if any.
+func (s *Server) takeInjected(n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, in := range s.injected {
+		if in.at == n {
+			s.injected = append(s.injected[:i], s.injected[i+1:]...)
+			s.stats.Faults[in.kind]++
+			return in.kind
+		}
+	}
+	return ""
+}
+
 // writeBody sends a page, unless a page fault happens instead.
-func (s *Server) writeBody(w http.ResponseWriter, body []byte) {
+func (s *Server) writeBody(w http.ResponseWriter, body []byte, n int) {
+	forced := s.takeInjected(n)
 	for _, kind := range pageFaults {
-		if !s.roll(kind) {
+		if kind != forced && !s.roll(kind) {
 			continue
 		}
 		switch kind {
@@ -109,7 +139,8 @@ func (s *Server) writeBody(w http.ResponseWriter, body []byte) {
 			writeError(w, status, "TooManyRequests", "The request was throttled by the demo service's fault injection.")
 			return
 		case "reset":
-			panic(http.ErrAbortHandler)
+			resetMidBody(w, body)
+			return
 		case "truncate":
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 			w.WriteHeader(http.StatusOK)
@@ -132,6 +163,26 @@ func (s *Server) writeBody(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+}
+
+// resetMidBody starts a 200 answer, sends a little of the body, then resets
+// the TCP connection (RST, not FIN), as a dropped network link looks.
+func resetMidBody(w http.ResponseWriter, body []byte) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	buf.Write(body[:min(len(body)/4, 512)])
+	buf.Flush()
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 // duplicate repeats an entry later in the delta, as Graph may. Applying the

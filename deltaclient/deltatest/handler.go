@@ -398,9 +398,6 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, 
 		b.WriteString(`,"@odata.deltaLink":"` + cur.final + `"`)
 	}
 	b.WriteByte('}')
-	s.mu.Lock()
-	s.stats.Pages++
-	s.mu.Unlock()
 	h := w.Header()
 	h.Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true")
 	h.Set("OData-Version", "4.0")
@@ -415,7 +412,11 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, 
 		h.Set("Preference-Applied", strings.Join(pa, ", "))
 	}
 	h.Set("request-id", requestID(offset, id))
-	s.writeBody(w, b.Bytes())
+	s.mu.Lock()
+	n := s.stats.Pages
+	s.stats.Pages++
+	s.mu.Unlock()
+	s.writeBody(w, b.Bytes(), n)
 }
 
 func requestID(offset int, cursor string) string {

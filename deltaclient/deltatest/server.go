@@ -70,6 +70,7 @@ type Server struct {
 	cursorLRU []string
 	stats     Stats
 	faultRng  *rand.Rand
+	injected  []injected
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -359,7 +360,7 @@ func (s *Server) Stats() Stats {
 }
 
 // Step makes one change chosen by the seeded generator: about 60% updates
-// of 1-3 fields, 25% adds, 15% deletes, across the sets with records. It
+// of 1-3 fields, 25% adds, 15% deletes, half of them to customers. It
 // returns a line saying what it did.
 func (s *Server) Step() string {
 	s.mu.Lock()
@@ -371,7 +372,12 @@ func (s *Server) Step() string {
 			sets = append(sets, es)
 		}
 	}
-	es := sets[s.rng.IntN(len(sets))]
+	// The first set (customers) gets half the changes, as a demo's
+	// audience watches it most.
+	es := sets[0]
+	if len(sets) > 1 && s.rng.IntN(2) == 1 {
+		es = sets[1+s.rng.IntN(len(sets)-1)]
+	}
 	ids := make([]string, 0, len(es.current))
 	for _, id := range es.order {
 		if es.current[id] != nil {
@@ -409,7 +415,13 @@ func (s *Server) generate(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.Step()
+			// Bursts of one to three changes look like people at work.
+			s.mu.Lock()
+			n := 1 + s.rng.IntN(3)
+			s.mu.Unlock()
+			for range n {
+				s.Step()
+			}
 		}
 	}
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+)
+
+// hookWriter calls onLine for each complete line written to it.
+type hookWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	onLine func(string)
+}
+
+func (h *hookWriter) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.buf.Write(p)
+	for _, line := range strings.SplitAfter(string(p), "\n") {
+		if strings.HasSuffix(line, "\n") && h.onLine != nil {
+			h.onLine(strings.TrimSpace(line))
+		}
+	}
+	return len(p), nil
+}
+
+func TestWatchEndToEnd(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 4, Records: 12})
+	defer srv.Close()
+	ids := srv.IDs("customers")
+	var added string
+	out := &hookWriter{onLine: func(line string) {
+		if strings.Contains(line, `"event":"baseline"`) {
+			srv.Update("customers", ids[0], map[string]any{"displayName": "Super Cloud"})
+			srv.Delete("customers", ids[1])
+			added, _ = srv.Add("customers", map[string]any{"displayName": "Alpine Ski House"})
+		}
+	}}
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"watch", "--url", srv.ServiceRoot(), "--entity", "customers", "--rounds", "2", "--interval", "20ms"}, out, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	var events []map[string]any
+	sc := bufio.NewScanner(&out.buf)
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line is not JSON: %q", sc.Text())
+		}
+		for _, k := range []string{"time", "entity", "event"} {
+			if ev[k] == nil {
+				t.Errorf("line lacks %q: %s", k, sc.Text())
+			}
+		}
+		events = append(events, ev)
+	}
+	var kinds []string
+	for _, ev := range events {
+		kinds = append(kinds, ev["event"].(string))
+	}
+	if got := strings.Join(kinds, ","); got != "baseline,updated,deleted,added,round,round" {
+		t.Fatalf("events %s", got)
+	}
+	if events[0]["records"].(float64) != 12 {
+		t.Errorf("baseline records %v", events[0]["records"])
+	}
+	ch := events[1]["changes"].([]any)[0].(map[string]any)
+	if ch["field"] != "displayName" || ch["new"] != "Super Cloud" || ch["old"] == nil {
+		t.Errorf("updated change %v", ch)
+	}
+	if events[2]["id"] != ids[1] || events[2]["reason"] != "deleted" || events[3]["id"] != added {
+		t.Errorf("deleted/added events: %v %v", events[2], events[3])
+	}
+	r := events[4]
+	if r["round"].(float64) != 1 || r["added"].(float64) != 1 || r["updated"].(float64) != 1 || r["deleted"].(float64) != 1 {
+		t.Errorf("round event %v", r)
+	}
+}
+
+func TestWatchExitCodes(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 1, Records: 3})
+	t.Cleanup(srv.Close)
+	dead := httptest.NewServer(nil)
+	deadURL := dead.URL
+	dead.Close()
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"bad flag", []string{"watch", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{"bad interval", []string{"watch", "--interval", "soon"}, 2, "invalid value"},
+		{"unsupported entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "balanceSheet", "--rounds", "1"}, 3, "balanceSheet does not support delta requests (500)"},
+		{"unreachable server", []string{"watch", "--url", deadURL + "/api/v2.0", "--rounds", "1"}, 1, "connection refused"},
+		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
+		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},
+		{"bad header", []string{"watch", "--header", "nocolon"}, 2, "must look like 'Name: value'"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tc.args, &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tc.stderr)
+			}
+			if n := strings.Count(strings.TrimSpace(stderr.String()), "\n"); tc.stderr != "" && n != 0 {
+				t.Errorf("want one line on stderr, got %d: %q", n+1, stderr.String())
+			}
+		})
+	}
+}
+
+func TestWatchRebaselinesAfterGone(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 8, Records: 6})
+	defer srv.Close()
+	ids := srv.IDs("vendors")
+	out := &hookWriter{onLine: func(line string) {
+		if strings.Contains(line, `"event":"baseline"`) {
+			srv.Delete("vendors", ids[0])
+			srv.Expire("vendors")
+		}
+	}}
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"watch", "--url", srv.ServiceRoot(), "--entity", "vendors", "--rounds", "1", "--interval", "1ms"}, out, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	text := out.buf.String()
+	for _, want := range []string{`"event":"gone"`, `"location":"` + srv.CollectionURL("vendors") + `"`, `"event":"deleted","id":"` + ids[0] + `","reason":"deleted","via":"rebaseline"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %s:\n%s", want, text)
+		}
+	}
+	code = run(context.Background(), []string{"watch", "--url", srv.ServiceRoot(), "--entity", "vendors", "--rounds", "1", "--interval", "1ms", "--on-gone", "exit"},
+		&hookWriter{onLine: func(line string) {
+			if strings.Contains(line, `"event":"baseline"`) {
+				srv.Expire("vendors")
+			}
+		}}, &stderr)
+	if code != 4 {
+		t.Errorf("--on-gone exit: code %d", code)
+	}
+}
