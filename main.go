@@ -21,6 +21,9 @@ import (
 	"github.com/deltascope/deltascope/headless"
 	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/track"
+	"github.com/deltascope/deltascope/ui"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 func main() {
@@ -186,7 +189,10 @@ func (e usageError) Error() string { return string(e) }
 
 // failure prints a one-line reason and returns the exit code for err.
 func failure(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "deltascope %s: %s\n", cmd, termtext.Sanitize(err.Error()))
+	if cmd != "" {
+		cmd = " " + cmd
+	}
+	fmt.Fprintf(stderr, "deltascope%s: %s\n", cmd, termtext.Sanitize(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return headless.ExitUsage
@@ -260,9 +266,27 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("deltascope", flag.ContinueOnError)
 	var c conn
 	c.register(fs)
+	interval := fs.Duration("interval", 10*time.Second, "auto-refresh interval (Go duration: 5s, 1m)")
+	noAuto := fs.Bool("no-auto", false, "start with auto-refresh paused (r refreshes, a resumes)")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
-	fmt.Fprintln(stderr, "deltascope: the TUI is not built yet; try 'deltascope watch --rounds 3 --interval 2s'")
-	return headless.ExitUsage
+	if *interval <= 0 {
+		return failure(stderr, "", usageError("--interval must be positive"))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, trackers, service, stop, err := c.connect(ctx)
+	if err != nil {
+		return failure(stderr, "", err)
+	}
+	defer stop()
+	if c.url == "" && len(c.entityURL) == 0 {
+		service = "demo " + service
+	}
+	m := ui.New(ui.Config{Context: ctx, Service: service, Trackers: trackers, Interval: *interval, NoAuto: *noAuto})
+	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return failure(stderr, "", err)
+	}
+	return 0
 }

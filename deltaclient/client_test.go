@@ -300,11 +300,11 @@ func TestRetriesResumeAtTheFailedPage(t *testing.T) {
 func TestKeyOf(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"Customers('ANTON')":                        "ANTON",
-		"https://host/svc/Customers('O''Brien')":    "O'Brien",
-		"companies(1)/customers(6cb4e290-a784)":     "6cb4e290-a784",
-		"Orders(OrderID=10643,Line=2)":              "Line=2,OrderID=10643",
-		"6cb4e290-a784-4105-b340-32bb3527bb87":      "6cb4e290-a784-4105-b340-32bb3527bb87",
+		"Customers('ANTON')":                       "ANTON",
+		"https://host/svc/Customers('O''Brien')":   "O'Brien",
+		"companies(1)/customers(6cb4e290-a784)":    "6cb4e290-a784",
+		"Orders(OrderID=10643,Line=2)":             "Line=2,OrderID=10643",
+		"6cb4e290-a784-4105-b340-32bb3527bb87":     "6cb4e290-a784-4105-b340-32bb3527bb87",
 		"http://h/s/Items(Code='A,B',Variant='x')": "Code=A,B,Variant=x",
 	} {
 		if got := deltaclient.KeyOf(in); got != want {

@@ -70,9 +70,9 @@ func TestApply(t *testing.T) {
 			updated: 1, records: 2,
 		},
 		{
-			name:  "partial update keeps omitted fields",
-			delta: []model.Entry{rec("2", `{"id":"2","phone":"555"}`)},
-			want:  []row{{Kind: "updated", ID: "2", Fields: []string{`phone:  -> "555"`}}},
+			name:    "partial update keeps omitted fields",
+			delta:   []model.Entry{rec("2", `{"id":"2","phone":"555"}`)},
+			want:    []row{{Kind: "updated", ID: "2", Fields: []string{`phone:  -> "555"`}}},
 			updated: 1, records: 2,
 		},
 		{

@@ -23,16 +23,18 @@ type Tracker struct {
 	URL    string // the collection (or delta function) URL baselines start from
 	Client *deltaclient.Client
 
+	// Clock stamps rounds; set it before first use (tests fix it).
+	Clock func() time.Time
+
 	mu        sync.Mutex
 	snap      *model.Snapshot
 	deltaLink string
 	seq       int
-	now       func() time.Time
 }
 
 // New returns a tracker with no baseline yet.
 func New(name, url string, c *deltaclient.Client) *Tracker {
-	return &Tracker{Name: name, URL: url, Client: c, now: time.Now}
+	return &Tracker{Name: name, URL: url, Client: c, Clock: time.Now}
 }
 
 // ErrNoBaseline is returned by Poll before a baseline completed.
@@ -43,14 +45,14 @@ var ErrNoBaseline = errors.New("no baseline yet")
 func (t *Tracker) Baseline(ctx context.Context, progress func(deltaclient.Progress)) (*model.Round, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := t.now()
+	start := t.Clock()
 	res, err := t.Client.Baseline(ctx, t.URL, progress)
 	if err != nil {
 		return nil, err
 	}
 	snap, _ := model.BuildSnapshot(entries(res.Entries))
 	t.snap, t.deltaLink, t.seq = snap, res.DeltaLink, 0
-	return &model.Round{Baseline: true, Time: start, Duration: t.now().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
+	return &model.Round{Baseline: true, Time: start, Duration: t.Clock().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
 }
 
 // Poll fetches one delta round from the current delta link and applies it.
@@ -61,7 +63,7 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 	if t.snap == nil {
 		return nil, ErrNoBaseline
 	}
-	start := t.now()
+	start := t.Clock()
 	res, err := t.Client.Delta(ctx, t.deltaLink, progress)
 	if err != nil {
 		return nil, err
@@ -69,7 +71,7 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 	r := t.snap.Apply(entries(res.Entries))
 	t.deltaLink = res.DeltaLink
 	t.seq++
-	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.now().Sub(start), res.Pages, res.Bytes
+	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	return r, nil
 }
 
@@ -90,7 +92,7 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := t.now()
+	start := t.Clock()
 	res, err := t.Client.Baseline(ctx, url, progress)
 	if err != nil {
 		return nil, err
@@ -99,7 +101,7 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 	r := model.Compare(t.snap, snap)
 	t.snap, t.deltaLink = snap, res.DeltaLink
 	t.seq++
-	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.now().Sub(start), res.Pages, res.Bytes
+	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	return r, nil
 }
 

@@ -255,7 +255,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("--entity items: %+v", src)
 	}
 	for in, want := range map[string]string{
-		"https://graph.microsoft.com/v1.0/users/delta":                  "users",
+		"https://graph.microsoft.com/v1.0/users/delta":                   "users",
 		"https://graph.microsoft.com/v1.0/users/microsoft.graph.delta()": "users",
 		"http://h/api/v2.0/companies(1)/customers":                       "customers",
 		"http://h/api/data/v9.2/accounts?$select=name":                   "accounts",

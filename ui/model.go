@@ -1,0 +1,471 @@
+// Package ui is deltascope's terminal interface: a Bubble Tea program with
+// an entity list, a live diff pane, a record view, banners and help. All
+// network work runs in tea.Cmds; Update only moves state.
+package ui
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/track"
+)
+
+// Config is what the program needs from main.
+type Config struct {
+	Context  context.Context
+	Service  string // shown in the status bar; must carry no secrets
+	Trackers []*track.Tracker
+	Interval time.Duration // auto-refresh interval; 0 means 10s
+	NoAuto   bool          // start with auto-refresh off
+	// Now is the clock for the countdown; nil means time.Now.
+	Now func() time.Time
+	// Clipboard receives OSC 52 sequences for y; nil means stderr.
+	Clipboard io.Writer
+}
+
+type pane uint8
+
+const (
+	listPane pane = iota
+	diffPane
+)
+
+type mode uint8
+
+const (
+	normalMode mode = iota
+	filterMode
+	helpMode
+	recordMode
+)
+
+// intervals are the steps of + and -.
+var intervals = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}
+
+// Model is the root model: it owns layout, focus, mode and the global keys,
+// and routes the rest to the focused pane.
+type Model struct {
+	ctx       context.Context
+	service   string
+	now       func() time.Time
+	clipboard io.Writer
+
+	styles Styles
+	keys   keyMap
+	help   help.Model
+
+	width, height int
+	focus         pane
+	mode          mode
+
+	entities []*entity
+	list     scroller
+	visible  []int // indexes of entities shown in the list (after its filter)
+	listQ    string
+
+	filter   textinput.Model
+	spinner  spinner.Model
+	spinning bool
+
+	auto     bool
+	interval time.Duration
+	next     time.Time // when auto-refresh polls next
+
+	record    *recordView
+	lastErr   string
+	lastErrOf int            // the entity whose failure lastErr tells
+	tick      func() tea.Cmd // the countdown clock; tests stop it
+	note      string         // a short confirmation, like "copied"
+}
+
+// tickMsg drives the auto-refresh countdown, once a second.
+type tickMsg time.Time
+
+// New builds the root model.
+func New(cfg Config) *Model {
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.Clipboard == nil {
+		cfg.Clipboard = os.Stderr
+	}
+	m := &Model{
+		ctx: cfg.Context, service: cfg.Service, now: cfg.Now, clipboard: cfg.Clipboard,
+		styles: DefaultStyles(), keys: newKeyMap(), help: help.New(),
+		auto: !cfg.NoAuto, interval: cfg.Interval,
+		width: 80, height: 24, tick: tick, lastErrOf: -1,
+	}
+	m.help.ShortSeparator = " · "
+	m.filter = textinput.New()
+	m.filter.Prompt = "/"
+	m.filter.CharLimit = 200
+	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	for _, t := range cfg.Trackers {
+		m.entities = append(m.entities, &entity{Entity: model.Entity{Name: t.Name}, tracker: t})
+	}
+	m.refilterList()
+	m.next = m.now().Add(m.interval)
+	m.syncKeys()
+	return m
+}
+
+// Init takes every baseline and starts the clock.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.tick()}
+	for i := range m.entities {
+		cmds = append(cmds, m.start(i, opBaseline))
+	}
+	return tea.Batch(cmds...)
+}
+
+func tick() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// spin starts the spinner if it is not running; it stops by itself when
+// nothing is in flight.
+func (m *Model) spin() tea.Cmd {
+	if m.spinning {
+		return nil
+	}
+	m.spinning = true
+	return m.spinner.Tick
+}
+
+func (m *Model) busy() int {
+	n := 0
+	for _, e := range m.entities {
+		if e.busy {
+			n++
+		}
+	}
+	return n
+}
+
+// Update routes messages. It never blocks and does no I/O.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.resize()
+	case opDoneMsg:
+		cmd = m.finish(msg)
+	case spinner.TickMsg:
+		for _, e := range m.entities {
+			if p := e.progress.Load(); p != nil {
+				e.shown = *p
+			}
+		}
+		if m.busy() == 0 {
+			m.spinning = false
+			break
+		}
+		m.spinner, cmd = m.spinner.Update(msg)
+	case tickMsg:
+		cmd = tea.Batch(m.tick(), m.autoPoll())
+	case tea.KeyMsg:
+		cmd = m.key(msg)
+	}
+	m.syncKeys()
+	return m, cmd
+}
+
+// autoPoll starts a round for every tracking entity when the countdown ends.
+func (m *Model) autoPoll() tea.Cmd {
+	if !m.auto || m.now().Before(m.next) {
+		return nil
+	}
+	m.next = m.now().Add(m.interval)
+	return m.pollAll()
+}
+
+func (m *Model) pollAll() tea.Cmd {
+	var cmds []tea.Cmd
+	for i, e := range m.entities {
+		if e.Baselined && e.Status != model.Expired && e.Status != model.Unsupported {
+			cmds = append(cmds, m.start(i, opRound))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// selected is the entity under the list cursor, or nil.
+func (m *Model) selected() (int, *entity) {
+	if len(m.visible) == 0 {
+		return -1, nil
+	}
+	i := m.visible[m.list.cursor]
+	return i, m.entities[i]
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	m.note = ""
+	switch m.mode {
+	case filterMode:
+		return m.filterKey(msg)
+	case helpMode:
+		if key.Matches(msg, m.keys.Help, m.keys.Back) || msg.String() == "q" {
+			m.mode = normalMode
+		} else if msg.String() == "ctrl+c" {
+			return tea.Quit
+		}
+		return nil
+	case recordMode:
+		return m.recordKey(msg)
+	}
+	i, e := m.selected()
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.mode = helpMode
+	case key.Matches(msg, k.Tab):
+		if m.focus == listPane {
+			m.focus = diffPane
+		} else {
+			m.focus = listPane
+		}
+	case key.Matches(msg, k.Filter):
+		m.mode = filterMode
+		if m.focus == listPane {
+			m.filter.SetValue(m.listQ)
+		} else if e != nil {
+			m.filter.SetValue(e.query)
+		}
+		m.filter.CursorEnd()
+		return m.filter.Focus()
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.focus == diffPane && e != nil && e.query != "":
+			e.setQuery("")
+		case m.focus == listPane && m.listQ != "":
+			m.listQ = ""
+			m.refilterList()
+		case m.focus == diffPane:
+			m.focus = listPane
+		}
+	case key.Matches(msg, k.Refresh) && k.Refresh.Enabled():
+		return m.start(i, opRound)
+	case key.Matches(msg, k.RefreshAll):
+		m.next = m.now().Add(m.interval)
+		return m.pollAll()
+	case key.Matches(msg, k.Auto):
+		m.auto = !m.auto
+		m.next = m.now().Add(m.interval)
+	case key.Matches(msg, k.Slower):
+		m.stepInterval(1)
+	case key.Matches(msg, k.Faster):
+		m.stepInterval(-1)
+	case key.Matches(msg, k.Rebaseline) && k.Rebaseline.Enabled():
+		if !e.Baselined {
+			return m.start(i, opBaseline)
+		}
+		return m.start(i, opRebaseline)
+	case key.Matches(msg, k.Open):
+		if m.focus == listPane {
+			m.focus = diffPane
+		} else {
+			m.openRecord()
+		}
+	default:
+		m.navigate(msg)
+	}
+	return nil
+}
+
+func (m *Model) stepInterval(d int) {
+	j := 0
+	for j < len(intervals)-1 && intervals[j] < m.interval {
+		j++
+	}
+	j = min(max(j+d, 0), len(intervals)-1)
+	m.interval = intervals[j]
+	m.next = m.now().Add(m.interval)
+}
+
+// navigate moves the cursor of the focused pane.
+func (m *Model) navigate(msg tea.KeyMsg) {
+	k := m.keys
+	var s *scroller
+	var n, h int
+	if m.focus == listPane {
+		s, n, h = &m.list, len(m.visible), m.listRows()
+	} else {
+		_, e := m.selected()
+		if e == nil {
+			return
+		}
+		s, n, h = &e.diff, e.rows(), m.diffRows(e)
+		defer func() {
+			if s.cursor == 0 {
+				e.unseen = 0
+			}
+		}()
+	}
+	before := m.list.cursor
+	switch {
+	case key.Matches(msg, k.Up):
+		s.move(-1, n, h)
+	case key.Matches(msg, k.Down):
+		s.move(1, n, h)
+	case key.Matches(msg, k.Top):
+		s.move(-n, n, h)
+	case key.Matches(msg, k.Bottom):
+		s.move(n, n, h)
+	case key.Matches(msg, k.PageUp):
+		s.move(-h, n, h)
+	case key.Matches(msg, k.PageDown):
+		s.move(h, n, h)
+	}
+	if m.focus == listPane && m.list.cursor != before {
+		m.note = ""
+	}
+}
+
+func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		m.filter.SetValue("")
+		m.applyFilter()
+		m.filter.Blur()
+		m.mode = normalMode
+		return nil
+	case "enter":
+		m.filter.Blur()
+		m.mode = normalMode
+		return nil
+	case "ctrl+c":
+		return tea.Quit
+	}
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	m.applyFilter()
+	return cmd
+}
+
+func (m *Model) applyFilter() {
+	q := m.filter.Value()
+	if m.focus == listPane {
+		m.listQ = q
+		m.refilterList()
+		return
+	}
+	if _, e := m.selected(); e != nil {
+		e.setQuery(q)
+	}
+}
+
+// refilterList recomputes which entities the list shows, keeping the
+// selection when it is still visible.
+func (m *Model) refilterList() {
+	var keep = -1
+	if len(m.visible) > 0 && m.list.cursor < len(m.visible) {
+		keep = m.visible[m.list.cursor]
+	}
+	m.visible = m.visible[:0]
+	q := strings.ToLower(m.listQ)
+	for i, e := range m.entities {
+		if q == "" || strings.Contains(strings.ToLower(e.Name), q) {
+			m.visible = append(m.visible, i)
+		}
+	}
+	m.list = scroller{}
+	for j, i := range m.visible {
+		if i == keep {
+			m.list.cursor = j
+		}
+	}
+	m.list.clamp(len(m.visible), m.listRows())
+}
+
+func (m *Model) openRecord() {
+	_, e := m.selected()
+	if e == nil || e.rows() == 0 {
+		return
+	}
+	l := e.row(e.diff.cursor)
+	if l.change < 0 {
+		return
+	}
+	m.record = newRecordView(&l.round.Changes[l.change], e.Name, m.styles)
+	m.record.setSize(m.width, m.bodyHeight())
+	m.mode = recordMode
+}
+
+func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(msg, m.keys.Back):
+		m.mode, m.record = normalMode, nil
+		return nil
+	case msg.String() == "q":
+		m.mode, m.record = normalMode, nil
+		return nil
+	case msg.String() == "ctrl+c":
+		return tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.mode = helpMode
+		return nil
+	case key.Matches(msg, m.keys.Copy):
+		raw := m.record.json
+		fmt.Fprintf(m.clipboard, "\x1b]52;c;%s\a", base64.StdEncoding.EncodeToString(raw))
+		m.note = fmt.Sprintf("copied the record (%s bytes) to the clipboard", count(len(raw)))
+		return nil
+	}
+	return m.record.update(msg)
+}
+
+// syncKeys enables exactly the bindings that work now.
+func (m *Model) syncKeys() {
+	k := &m.keys
+	_, e := m.selected()
+	normal := m.mode == normalMode
+	k.Refresh.SetEnabled(normal && e != nil && e.Baselined && !e.busy && e.Status != model.Unsupported && e.Status != model.Expired)
+	k.RefreshAll.SetEnabled(normal)
+	k.Rebaseline.SetEnabled(normal && e != nil && !e.busy && e.Status != model.Unsupported)
+	for _, b := range []*key.Binding{&k.Auto, &k.Faster, &k.Slower, &k.Tab, &k.Filter} {
+		b.SetEnabled(normal)
+	}
+	k.Faster.SetEnabled(normal && m.interval > intervals[0])
+	k.Slower.SetEnabled(normal && m.interval < intervals[len(intervals)-1])
+	k.Open.SetEnabled(normal && (m.focus == listPane || (e != nil && e.rows() > 0)))
+	back := m.mode == recordMode || m.mode == helpMode || m.mode == filterMode ||
+		(normal && (m.focus == diffPane || m.listQ != ""))
+	k.Back.SetEnabled(back)
+	k.Copy.SetEnabled(m.mode == recordMode)
+	k.Help.SetEnabled(m.mode != filterMode)
+	k.Quit.SetEnabled(m.mode != filterMode)
+	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
+		b.SetEnabled(normal || m.mode == recordMode)
+	}
+}
+
+func (m *Model) resize() {
+	m.list.clamp(len(m.visible), m.listRows())
+	for _, e := range m.entities {
+		e.diff.clamp(e.rows(), m.diffRows(e))
+	}
+	if m.record != nil {
+		m.record.setSize(m.width, m.bodyHeight())
+	}
+	m.help.Width = m.width
+}

@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/deltascope/deltascope/internal/rawjson"
+	"github.com/deltascope/deltascope/internal/termtext"
+	"github.com/deltascope/deltascope/model"
+)
+
+type lineKind uint8
+
+const (
+	lineHeader lineKind = iota
+	lineAdded
+	lineUpdated
+	lineField
+	lineDeleted
+)
+
+// line is one row of the diff pane. Its text is built the first time it is
+// needed (shown or filtered) and kept: plain, sanitised, not truncated.
+type line struct {
+	kind   lineKind
+	round  *model.Round
+	change int // index in round.Changes; -1 for the header
+	field  int // index in the change's Fields, for lineField
+	text   string
+	built  bool
+	// styled is text rendered for width styledW.
+	styled  string
+	styledW int
+}
+
+// linesOf flattens one round into rows, header first, in server order.
+func linesOf(r *model.Round) []line {
+	n := 1
+	for i := range r.Changes {
+		n += 1 + len(r.Changes[i].Fields)
+	}
+	out := make([]line, 0, n)
+	out = append(out, line{kind: lineHeader, round: r, change: -1})
+	for i := range r.Changes {
+		c := &r.Changes[i]
+		switch c.Kind {
+		case model.Added:
+			out = append(out, line{kind: lineAdded, round: r, change: i})
+		case model.Updated:
+			out = append(out, line{kind: lineUpdated, round: r, change: i})
+			for f := range c.Fields {
+				out = append(out, line{kind: lineField, round: r, change: i, field: f})
+			}
+		case model.Deleted:
+			out = append(out, line{kind: lineDeleted, round: r, change: i})
+		}
+	}
+	return out
+}
+
+// Text returns the row's plain text, building it once.
+func (l *line) Text() string {
+	if !l.built {
+		l.text, l.built = l.build(), true
+	}
+	return l.text
+}
+
+func (l *line) build() string {
+	r := l.round
+	if l.kind == lineHeader {
+		return headerText(r)
+	}
+	c := &r.Changes[l.change]
+	switch l.kind {
+	case lineAdded:
+		return "+ " + summary(c.ID, c.Record)
+	case lineUpdated:
+		s := "~ " + summary(c.ID, c.Record)
+		if len(c.Fields) == 0 {
+			s += " · no field changed"
+		}
+		return s
+	case lineField:
+		f := c.Fields[l.field]
+		return "    " + termtext.Sanitize(f.Path) + ": " + value(f.Old) + " -> " + value(f.New)
+	default:
+		s := "- " + summary(c.ID, c.Record)
+		switch {
+		case c.Inferred:
+			s += " · gone from the new baseline"
+		case c.Unknown:
+			s += " · " + reasonText(c.Reason) + " (not in the snapshot)"
+		default:
+			s += " · " + reasonText(c.Reason)
+		}
+		return s
+	}
+}
+
+func reasonText(reason string) string {
+	switch reason {
+	case model.ReasonChanged:
+		return "changed: no longer matches the query"
+	case "":
+		return "deleted (no reason given)"
+	}
+	return termtext.Sanitize(reason)
+}
+
+func headerText(r *model.Round) string {
+	t := r.Time.Format("15:04:05")
+	d := r.Duration.Round(time.Millisecond).String()
+	switch {
+	case r.Baseline:
+		return fmt.Sprintf("baseline · %s · %s records · %s · %s", t, count(r.Records), plural(r.Pages, "page"), d)
+	case r.Via == model.ViaRebaseline:
+		return fmt.Sprintf("re-baseline · %s · +%d ~%d -%d · %s records · %s · differences from the old snapshot", t, r.Added, r.Updated, r.Deleted, count(r.Records), plural(r.Pages, "page"))
+	}
+	return fmt.Sprintf("round %d · %s · %s · %s · +%d ~%d -%d", r.Seq, t, d, plural(r.Pages, "page"), r.Added, r.Updated, r.Deleted)
+}
+
+// summaryFields are the fields that name a record to a person, in order of
+// preference: Business Central's number and displayName, Graph's and
+// Dataverse's names.
+var summaryFields = []string{"number", "No", "displayName", "name", "fullname", "fullName", "title", "subject", "userPrincipalName", "mail", "CompanyName", "ContactName"}
+
+const maxCell = 48
+
+// summary names a record in one short line: its key fields when it has
+// them, else its id and first string fields.
+func summary(id string, raw []byte) string {
+	var parts []string
+	if raw != nil {
+		for _, f := range summaryFields {
+			if v := rawjson.Lookup(raw, f); v != nil {
+				if s, ok := rawjson.String(v); ok && s != "" {
+					parts = append(parts, clip(termtext.Sanitize(s), maxCell))
+				}
+			}
+			if len(parts) == 2 {
+				break
+			}
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, clip(termtext.Sanitize(id), 40))
+		if raw != nil {
+			rawjson.Members(raw, func(name, v []byte) bool {
+				if len(parts) >= 3 || name[0] == '@' || string(name) == "id" || v[0] != '"' {
+					return true
+				}
+				s, _ := rawjson.String(v)
+				if s != "" {
+					parts = append(parts, clip(termtext.Sanitize(s), maxCell))
+				}
+				return true
+			})
+		}
+	}
+	return strings.Join(parts, "  ")
+}
+
+// value shows a raw JSON value in a row: sanitised, clipped; absent is (none).
+func value(raw []byte) string {
+	if raw == nil {
+		return "(none)"
+	}
+	return clip(termtext.Sanitize(string(raw)), 60)
+}
+
+// clip cuts s to at most n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := range s {
+		if i == n-1 {
+			return s[:k] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// count formats a number with thousands separators: 1,204,000.
+func count(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return s
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

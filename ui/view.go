@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/deltascope/deltascope/internal/termtext"
+)
+
+// Layout. Below minSplit columns one pane shows at a time (tab switches).
+const (
+	minSplit  = 60
+	listMin   = 24
+	listMax   = 36
+	chromeTop = 1 // status bar
+	chromeBot = 1 // help or filter line
+)
+
+func (m *Model) bodyHeight() int { return max(1, m.height-chromeTop-chromeBot) }
+
+func (m *Model) split() bool { return m.width >= minSplit }
+
+func (m *Model) listWidth() int {
+	if !m.split() {
+		return m.width
+	}
+	return min(max(m.width*3/10, listMin), listMax)
+}
+
+func (m *Model) diffWidth() int {
+	if !m.split() {
+		return m.width
+	}
+	return m.width - m.listWidth() - 1
+}
+
+// listRows is how many entities fit: two lines each, under the title.
+func (m *Model) listRows() int { return max(1, (m.bodyHeight()-1)/2) }
+
+// diffRows is how many diff rows fit under the title, banner and marker.
+func (m *Model) diffRows(e *entity) int {
+	h := m.bodyHeight() - 1 - len(m.bannerLines(e))
+	if e.unseen > 0 {
+		h--
+	}
+	return max(1, h)
+}
+
+func (m *Model) bannerLines(e *entity) []string {
+	if e == nil || e.banner == nil {
+		return nil
+	}
+	w := max(10, m.diffWidth()-2)
+	return strings.Split(ansi.Wrap(e.banner.text, w, " "), "\n")
+}
+
+// View draws the screen; its cost is proportional to the rows on screen.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(m.statusBar())
+	b.WriteByte('\n')
+	var body []string
+	switch m.mode {
+	case helpMode:
+		body = m.helpView()
+	case recordMode:
+		body = m.record.view(m.bodyHeight())
+	default:
+		body = m.panes()
+	}
+	h := m.bodyHeight()
+	for i := 0; i < h; i++ {
+		if i < len(body) {
+			b.WriteString(fit(body[i], m.width))
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.bottomLine())
+	return b.String()
+}
+
+// fit truncates a styled line to w cells.
+func fit(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// pad truncates or pads a styled line to exactly w cells.
+func pad(s string, w int) string {
+	s = fit(s, w)
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+func (m *Model) statusBar() string {
+	st := m.styles
+	parts := []string{"deltascope", termtext.Sanitize(m.service)}
+	if m.auto {
+		left := m.next.Sub(m.now())
+		if left < 0 {
+			left = 0
+		}
+		parts = append(parts, fmt.Sprintf("auto %s · next %s", short(m.interval), short(left)))
+	} else {
+		parts = append(parts, "auto off")
+	}
+	if n := m.busy(); n > 0 {
+		parts = append(parts, m.spinner.View()+fmt.Sprintf(" %d in flight", n))
+	}
+	switch {
+	case m.note != "":
+		parts = append(parts, m.note)
+	case m.lastErr != "":
+		first, _, _ := strings.Cut(m.lastErr, "\n")
+		parts = append(parts, "last error: "+first)
+	}
+	return st.Bar.Render(pad(" "+strings.Join(parts, " │ "), m.width))
+}
+
+// short writes a duration the way a person would: 10s, 1m, 1m30s, 5m.
+func short(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return strconv.Itoa(int(d/time.Minute)) + "m" + strconv.Itoa(int(d%time.Minute/time.Second)) + "s"
+}
+
+func (m *Model) bottomLine() string {
+	if m.mode == filterMode {
+		what := "entity names"
+		if m.focus == diffPane {
+			what = "rows"
+		}
+		return fit(m.filter.View()+m.styles.Dim.Render("  filtering "+what+" · enter keep · esc clear"), m.width)
+	}
+	return fit(m.help.View(m.keys), m.width)
+}
+
+// panes lays out the list and the diff pane side by side, or the focused
+// one alone on a narrow terminal.
+func (m *Model) panes() []string {
+	h := m.bodyHeight()
+	if !m.split() {
+		if m.focus == listPane {
+			return m.listView(h)
+		}
+		return m.diffView(h)
+	}
+	left, right := m.listView(h), m.diffView(h)
+	lw, dw := m.listWidth(), m.diffWidth()
+	sep := m.styles.Sep.Render("│")
+	out := make([]string, h)
+	for i := range out {
+		var l, r string
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		out[i] = pad(l, lw) + sep + fit(r, dw)
+	}
+	return out
+}
+
+func (m *Model) title(text string, on bool) string {
+	if on {
+		return m.styles.TitleOn.Render("▸ " + text)
+	}
+	return m.styles.Title.Render("  " + text)
+}
+
+func (m *Model) listView(h int) []string {
+	st := m.styles
+	w := m.listWidth()
+	title := "Entities"
+	if m.listQ != "" {
+		title += " /" + termtext.Sanitize(m.listQ)
+	}
+	out := []string{m.title(title, m.focus == listPane)}
+	if len(m.visible) == 0 {
+		return append(out, st.Dim.Render("  no entity matches"))
+	}
+	rows := m.listRows()
+	m.list.clamp(len(m.visible), rows)
+	for j := m.list.offset; j < len(m.visible) && j < m.list.offset+rows; j++ {
+		e := m.entities[m.visible[j]]
+		mark := "  "
+		name := st.Name.Render(termtext.Sanitize(e.Name))
+		if j == m.list.cursor {
+			mark = "> "
+			name = st.Cursor.Render(termtext.Sanitize(e.Name))
+		}
+		recs := ""
+		if e.Baselined {
+			recs = count(e.Records)
+		}
+		left := mark + name
+		gap := w - ansi.StringWidth(left) - len(recs) - 1
+		out = append(out, left+strings.Repeat(" ", max(1, gap))+st.Dim.Render(recs))
+		word := m.statusWord(e)
+		ws := st.Status[strings.Fields(word)[0]].Render(word)
+		counters := ""
+		if e.Added+e.Updated+e.Deleted > 0 {
+			counters = "  " + st.Added.Render(fmt.Sprintf("+%d", e.Added)) + " " + st.Updated.Render(fmt.Sprintf("~%d", e.Updated)) + " " + st.Deleted.Render(fmt.Sprintf("-%d", e.Deleted))
+		}
+		out = append(out, "  "+ws+counters)
+	}
+	return out
+}
+
+func (m *Model) diffView(h int) []string {
+	st := m.styles
+	_, e := m.selected()
+	if e == nil {
+		return []string{m.title("Changes", m.focus == diffPane)}
+	}
+	title := termtext.Sanitize(e.Name)
+	if e.Baselined {
+		title += " · " + count(e.Records) + " records"
+	}
+	title += " · " + m.statusWord(e)
+	if e.query != "" {
+		title += fmt.Sprintf(" · /%s %d rows", termtext.Sanitize(e.query), len(e.match))
+	}
+	out := []string{m.title(title, m.focus == diffPane)}
+	if bl := m.bannerLines(e); len(bl) > 0 {
+		style := st.BannerInfo
+		icon := "i "
+		switch e.banner.level {
+		case levelWarn:
+			style, icon = st.BannerWarn, "! "
+		case levelErr:
+			style, icon = st.BannerErr, "✗ "
+		}
+		for i, l := range bl {
+			if i == 0 {
+				out = append(out, style.Render(icon+l))
+			} else {
+				out = append(out, style.Render("  "+l))
+			}
+		}
+	}
+	if e.unseen > 0 {
+		out = append(out, st.Marker.Render(fmt.Sprintf("↑ %s above · g to jump to the newest", plural(e.unseen, "new round"))))
+	}
+	rows := m.diffRows(e)
+	n := e.rows()
+	if n == 0 {
+		switch {
+		case e.busy:
+			p := e.shown
+			out = append(out, st.Dim.Render(fmt.Sprintf("  %s taking the baseline… %s, %s records, %s", m.spinner.View(), plural(p.Pages, "page"), count(p.Records), bytesText(p.Bytes))))
+		case e.query != "":
+			out = append(out, st.Dim.Render("  no row matches the filter"))
+		case e.banner == nil:
+			out = append(out, st.Dim.Render("  no rounds yet"))
+		}
+		return out
+	}
+	e.diff.clamp(n, rows)
+	w := m.diffWidth()
+	for i := e.diff.offset; i < n && i < e.diff.offset+rows; i++ {
+		l := e.row(i)
+		mark := "  "
+		if i == e.diff.cursor && m.focus == diffPane {
+			mark = st.Cursor.Render(">") + " "
+		}
+		out = append(out, mark+l.render(&st, w-2))
+	}
+	return out
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// render styles the row for width w, once per width.
+func (l *line) render(st *Styles, w int) string {
+	if l.styledW == w && l.styled != "" {
+		return l.styled
+	}
+	var s string
+	text := l.Text()
+	switch l.kind {
+	case lineHeader:
+		style := st.RoundHeader
+		if l.round.Via != "" {
+			style = st.Rebaseline
+		}
+		s = style.Render(fit("── "+text+" ", w))
+	case lineAdded:
+		s = st.Added.Render(fit(text, w))
+	case lineUpdated:
+		s = st.Updated.Render(fit(text, w))
+	case lineDeleted:
+		s = st.Deleted.Render(fit(text, w))
+	case lineField:
+		f := l.round.Changes[l.change].Fields[l.field]
+		s = fit("    "+st.Field.Render(termtext.Sanitize(f.Path))+": "+st.Old.Render(value(f.Old))+" -> "+st.New.Render(value(f.New)), w)
+	}
+	l.styled, l.styledW = s, w
+	return s
+}
+
+func (m *Model) helpView() []string {
+	st := m.styles
+	out := []string{m.title("Help", true), ""}
+	cols := m.keys.FullHelp()
+	names := []string{"Delta rounds", "Moving", "Panes and views"}
+	colW := max(20, (m.width-2)/len(cols))
+	var blocks [][]string
+	for ci, col := range cols {
+		block := []string{st.Name.Render(names[ci])}
+		for _, b := range col {
+			h := b.Help()
+			state := ""
+			if !b.Enabled() {
+				state = st.Dim.Render(" (not now)")
+			}
+			block = append(block, st.HelpKey.Render(fmt.Sprintf("%-7s", h.Key))+" "+h.Desc+state)
+		}
+		blocks = append(blocks, block)
+	}
+	if m.width >= 3*colW && m.width >= 66 {
+		for r := 0; r < 8; r++ {
+			var line string
+			for _, bl := range blocks {
+				cell := ""
+				if r < len(bl) {
+					cell = bl[r]
+				}
+				line += pad(" "+cell, colW)
+			}
+			out = append(out, line)
+		}
+	} else {
+		for _, bl := range blocks {
+			for _, l := range bl {
+				out = append(out, " "+l)
+			}
+		}
+	}
+	out = append(out, "",
+		st.Dim.Render(" +  added   ~  updated (field: old -> new)   -  deleted (reason)"),
+		st.Dim.Render(" 410 expired: b takes a new baseline and shows what changed meanwhile."),
+		st.Dim.Render(" ? or esc closes this help."))
+	return out
+}
