@@ -282,7 +282,7 @@ func (m *Model) statusWord(e *entity) string {
 			per := max(1, p.Records/p.Pages)
 			return fmt.Sprintf("loading %d/%d pages", p.Pages, (int(p.Count)+per-1)/per)
 		}
-		return fmt.Sprintf("loading %d pages", p.Pages)
+		return "loading " + plural(p.Pages, "page")
 	case e.Status == model.Tracking && !m.auto:
 		return "paused"
 	}

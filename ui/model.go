@@ -435,28 +435,33 @@ func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {
 }
 
 // syncKeys enables exactly the bindings that work now.
-func (m *Model) syncKeys() {
-	k := &m.keys
+func (m *Model) syncKeys() { m.keys = m.keysFor(m.mode) }
+
+// keysFor is the keymap with the bindings that work in mode md enabled; the
+// help overlay shows the normal mode's.
+func (m *Model) keysFor(md mode) keyMap {
+	k := m.keys
 	_, e := m.selected()
-	normal := m.mode == normalMode
+	normal := md == normalMode
 	k.Refresh.SetEnabled(normal && e != nil && e.Baselined && !e.busy && e.Status != model.Unsupported && e.Status != model.Expired)
 	k.RefreshAll.SetEnabled(normal)
 	k.Rebaseline.SetEnabled(normal && e != nil && !e.busy && e.Status != model.Unsupported)
-	for _, b := range []*key.Binding{&k.Auto, &k.Faster, &k.Slower, &k.Tab, &k.Filter} {
+	for _, b := range []*key.Binding{&k.Auto, &k.Tab, &k.Filter} {
 		b.SetEnabled(normal)
 	}
 	k.Faster.SetEnabled(normal && m.interval > intervals[0])
 	k.Slower.SetEnabled(normal && m.interval < intervals[len(intervals)-1])
 	k.Open.SetEnabled(normal && (m.focus == listPane || (e != nil && e.rows() > 0)))
-	back := m.mode == recordMode || m.mode == helpMode || m.mode == filterMode ||
+	back := md == recordMode || md == helpMode || md == filterMode ||
 		(normal && (m.focus == diffPane || m.listQ != ""))
 	k.Back.SetEnabled(back)
-	k.Copy.SetEnabled(m.mode == recordMode)
-	k.Help.SetEnabled(m.mode != filterMode)
-	k.Quit.SetEnabled(m.mode != filterMode)
+	k.Copy.SetEnabled(md == recordMode)
+	k.Help.SetEnabled(md != filterMode)
+	k.Quit.SetEnabled(md != filterMode)
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
-		b.SetEnabled(normal || m.mode == recordMode)
+		b.SetEnabled(normal || md == recordMode)
 	}
+	return k
 }
 
 func (m *Model) resize() {

@@ -103,14 +103,14 @@ func pad(s string, w int) string {
 	return s
 }
 
+// statusBar is the top line: name, service, auto-refresh, activity and
+// the last error or note. The service URL gives way first when space is
+// short.
 func (m *Model) statusBar() string {
 	st := m.styles
-	parts := []string{"deltascope", termtext.Sanitize(m.service)}
+	var parts []string
 	if m.auto {
-		left := m.next.Sub(m.now())
-		if left < 0 {
-			left = 0
-		}
+		left := max(m.next.Sub(m.now()), 0)
 		parts = append(parts, fmt.Sprintf("auto %s · next %s", short(m.interval), short(left)))
 	} else {
 		parts = append(parts, "auto off")
@@ -125,7 +125,12 @@ func (m *Model) statusBar() string {
 		first, _, _ := strings.Cut(m.lastErr, "\n")
 		parts = append(parts, "last error: "+first)
 	}
-	return st.Bar.Render(pad(" "+strings.Join(parts, " │ "), m.width))
+	rest := " │ " + strings.Join(parts, " │ ")
+	head := " deltascope"
+	if room := m.width - ansi.StringWidth(head+rest) - 3; room >= 16 {
+		head += " │ " + clip(termtext.Sanitize(m.service), room)
+	}
+	return st.Bar.Render(pad(head+rest, m.width))
 }
 
 // short writes a duration the way a person would: 10s, 1m, 1m30s, 5m.
@@ -327,7 +332,8 @@ func (l *line) render(st *Styles, w int) string {
 func (m *Model) helpView() []string {
 	st := m.styles
 	out := []string{m.title("Help", true), ""}
-	cols := m.keys.FullHelp()
+	// The overlay tells what works once it is closed.
+	cols := m.keysFor(normalMode).FullHelp()
 	names := []string{"Delta rounds", "Moving", "Panes and views"}
 	colW := max(20, (m.width-2)/len(cols))
 	var blocks [][]string

@@ -1,0 +1,331 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+	"github.com/deltascope/deltascope/model"
+)
+
+func TestStartTakesEveryBaseline(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.mustShow("customers", "30", "vendors", "15", "items", "18", "tracking", "balanceSheet", "unsupported",
+		"baseline · 14:03:00 · 30 records · 1 page")
+}
+
+func TestFilterModeOwnsTheKeys(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.press("/")
+	if f.m.mode != filterMode {
+		t.Fatal("/ did not open the filter")
+	}
+	_, cmd := f.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if isQuit(cmd) {
+		t.Fatal("typing q in the filter quit the program")
+	}
+	f.press("u", "e") // "que" matches nothing; back to "qu"? no: type a real filter
+	f.press("backspace", "backspace", "backspace", "i", "t")
+	if got := f.m.filter.Value(); got != "it" {
+		t.Fatalf("filter value %q", got)
+	}
+	f.mustShow("items")
+	f.mustNotShow("customers", "vendors")
+	f.press("enter")
+	if f.m.mode != normalMode || f.m.listQ != "it" {
+		t.Fatalf("enter must keep the filter: mode %d query %q", f.m.mode, f.m.listQ)
+	}
+	f.press("esc")
+	f.mustShow("customers", "vendors", "items")
+	if !isQuit(f.pressCmd("q")) {
+		t.Error("q in normal mode must quit")
+	}
+}
+
+func TestDiffFilterMatchesRowText(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": "Super Cloud"})
+	f.srv.Update("customers", ids[1], map[string]any{"displayName": "Other Name"})
+	f.press("r", "tab", "/", "s", "u", "p", "e", "r")
+	f.mustShow("Super Cloud", "/super 2 rows")
+	f.mustNotShow("Other Name")
+	f.press("esc")
+	f.mustShow("Other Name")
+}
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+func TestFocusAndNavigation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	if f.m.focus != listPane {
+		t.Fatal("the list starts focused")
+	}
+	f.press("j", "j")
+	if _, e := f.m.selected(); e.Name != "items" {
+		t.Fatalf("j j selects %s", e.Name)
+	}
+	f.press("G")
+	if _, e := f.m.selected(); e.Name != "balanceSheet" {
+		t.Fatalf("G selects %s", e.Name)
+	}
+	f.press("g", "tab")
+	if f.m.focus != diffPane {
+		t.Fatal("tab moves focus to the diff pane")
+	}
+	f.press("tab")
+	if f.m.focus != listPane {
+		t.Fatal("tab moves focus back")
+	}
+	f.press("enter")
+	if f.m.focus != diffPane {
+		t.Fatal("enter on the list opens the entity's changes")
+	}
+	f.press("esc")
+	if f.m.focus != listPane {
+		t.Fatal("esc returns to the list")
+	}
+}
+
+func TestOneRoundInFlightAndStaleResultsDropped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	first := f.pressCmd("r")
+	if first == nil {
+		t.Fatal("r must start a round")
+	}
+	if second := f.pressCmd("r"); second != nil {
+		t.Fatal("a second r while a round is in flight must not start another")
+	}
+	if f.m.keys.Refresh.Enabled() {
+		t.Error("the help must not offer r while a round is in flight")
+	}
+	_, e := f.m.selected()
+	gen := e.gen
+	// A result from an older generation is dropped and changes nothing.
+	f.m.Update(opDoneMsg{entity: 0, gen: gen - 1, op: opRound, err: errors.New("stale")})
+	if e.banner != nil || !e.busy {
+		t.Fatal("a stale result was applied")
+	}
+	f.settle(first)
+	if e.busy || len(e.Rounds) != 2 {
+		t.Fatalf("round not applied: busy %v rounds %d", e.busy, len(e.Rounds))
+	}
+}
+
+func TestBannersSetAndClear(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(200, 40)
+	ids := f.srv.IDs("customers")
+	f.srv.Delete("customers", ids[2])
+	f.srv.Expire("customers")
+	f.press("r")
+	f.mustShow("customers: the delta link expired (410 Gone). Press b to take", "Location:", "expired")
+	if f.m.keys.Refresh.Enabled() || !f.m.keys.Rebaseline.Enabled() {
+		t.Error("on 410 the help must offer b, not r")
+	}
+	f.press("b")
+	f.mustNotShow("delta link expired")
+	f.mustShow("re-baseline · 14:03:00 · +0 ~0 -1", "gone from the new baseline", "tracking")
+
+	f.selectEntity("balanceSheet")
+	f.mustShow("balanceSheet does not support delta requests (500): the server returned", "Entity does not support delta requests.")
+	if f.m.keys.Refresh.Enabled() || f.m.keys.Rebaseline.Enabled() {
+		t.Error("an unsupported entity offers neither r nor b")
+	}
+	if strings.Contains(f.m.lastErr, "balanceSheet") {
+		t.Error("unsupported is a fact about the entity, not an error in the status bar")
+	}
+}
+
+func TestErrorBannersInPlainWords(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&deltaclient.HTTPError{Status: 401, Message: "The token expired"}, "customers: the service refused the credentials (401 Unauthorized): The token expired. Check --token"},
+		{&deltaclient.HTTPError{Status: 429}, "customers: throttled by the service (429)"},
+		{&deltaclient.NetworkError{Err: errors.New("connection refused")}, "customers: cannot reach the service: connection refused. Press r to try again."},
+		{errors.New("page 2: malformed JSON at byte 12"), "customers: the delta round failed: page 2: malformed JSON at byte 12. The snapshot and delta link are unchanged"},
+	}
+	for _, tc := range cases {
+		f := newFixture(t, deltatest.Options{}).start()
+		f.size(160, 30)
+		_, e := f.m.selected()
+		f.m.start(0, opRound)
+		f.m.Update(opDoneMsg{entity: 0, gen: e.gen, op: opRound, err: tc.err})
+		f.mustShow(tc.want)
+		if !strings.Contains(f.screen(), "last error: "+tc.want[:20]) {
+			t.Errorf("status bar lacks the last error:\n%s", f.screen())
+		}
+		// Recovery clears the banner and the status bar.
+		f.press("r")
+		f.mustNotShow(tc.want[:30], "last error")
+	}
+}
+
+func TestNewRoundsKeepTheScrolledView(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": "First"})
+	f.press("r", "tab", "j", "j")
+	_, e := f.m.selected()
+	row := e.row(e.diff.cursor).Text()
+	f.srv.Update("customers", ids[1], map[string]any{"displayName": "Second"})
+	f.press("r")
+	if got := e.row(e.diff.cursor).Text(); got != row {
+		t.Fatalf("the cursor moved from %q to %q", row, got)
+	}
+	f.mustShow("↑ 1 new round above · g to jump")
+	f.press("g")
+	f.mustNotShow("new round above")
+	f.mustShow("round 2")
+}
+
+func TestAutoRefreshCountdownAndInterval(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.mustShow("auto 10s · next 10s")
+	f.clock.t = f.clock.t.Add(4 * time.Second)
+	f.mustShow("next 6s")
+	f.press("+")
+	f.mustShow("auto 30s · next 30s")
+	f.press("-", "-", "-", "-")
+	f.mustShow("auto 2s")
+	if f.m.keys.Faster.Enabled() {
+		t.Error("- at the shortest interval must be disabled")
+	}
+	f.press("a")
+	f.mustShow("auto off", "paused")
+	// When the countdown ends, every tracking entity gets a round.
+	f.press("a")
+	ids := f.srv.IDs("items")
+	f.srv.Update("items", ids[0], map[string]any{"inventory": 7})
+	f.clock.t = f.clock.t.Add(3 * time.Second)
+	_, cmd := f.m.Update(tickMsg(f.clock.t))
+	f.settle(cmd)
+	if it := f.m.entities[2]; it.Updated != 1 || len(it.Rounds) != 2 {
+		t.Fatalf("auto round on items: %+v", it.Entity)
+	}
+}
+
+func TestRecordViewAndCopy(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": "Super Cloud"})
+	f.press("r", "tab", "j", "enter")
+	if f.m.mode != recordMode {
+		t.Fatal("enter on a row opens the record")
+	}
+	f.mustShow("customers · updated · "+ids[0], `~   "displayName": "Super Cloud"`, `was displayName: "`)
+	f.press("y")
+	out := f.clip.String()
+	if !strings.HasPrefix(out, "\x1b]52;c;") || !strings.HasSuffix(out, "\a") {
+		t.Fatalf("y wrote %q, want an OSC 52 sequence", out)
+	}
+	f.mustShow("copied the record")
+	f.press("esc")
+	if f.m.mode != normalMode {
+		t.Fatal("esc closes the record")
+	}
+}
+
+func TestHelpShowsOnlyWorkingKeys(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(200, 40)
+	line := lastLine(f.screen())
+	for _, want := range []string{"r refresh", "b re-baseline", "tab switch pane", "/ filter", "? help", "q quit"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("help line lacks %q: %s", want, line)
+		}
+	}
+	if strings.Contains(line, "copy") {
+		t.Errorf("copy only works in the record view: %s", line)
+	}
+	f.press("?")
+	f.mustShow("Delta rounds", "refresh all", "re-baseline", "page down")
+	f.press("?")
+	if f.m.mode != normalMode {
+		t.Fatal("? closes the help")
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestEverySizeFits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": strings.Repeat("Very Long Name ", 20)})
+	f.press("r")
+	for _, sz := range [][2]int{{40, 10}, {200, 60}, {80, 24}, {20, 5}, {120, 40}} {
+		f.size(sz[0], sz[1])
+		for _, mode := range []string{"", "?", "tab"} {
+			if mode != "" {
+				f.press(mode)
+			}
+			lines := strings.Split(f.m.View(), "\n")
+			if len(lines) != sz[1] {
+				t.Errorf("%dx%d: %d lines", sz[0], sz[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > sz[0] {
+					t.Errorf("%dx%d line %d is %d wide: %q", sz[0], sz[1], i, w, ansi.Strip(l))
+				}
+			}
+			if mode == "?" {
+				f.press("?")
+			}
+		}
+	}
+}
+
+func TestHostileTextNeverReachesTheScreen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{Faults: deltatest.Faults{Kinds: []string{"hostile"}}}).start()
+	f.size(200, 60)
+	f.selectEntity("contacts")
+	ids := f.srv.IDs("contacts")
+	f.srv.Update("contacts", ids[0], map[string]any{"displayName": "\x1b]0;owned\x07\x1b[2J\u202eevil"})
+	f.press("r", "tab")
+	screens := []string{f.m.View()}
+	f.press("j", "enter")
+	screens = append(screens, f.m.View())
+	for _, s := range screens {
+		plain := ansi.Strip(s)
+		for _, bad := range []string{"\x1b", "\r", "\b", "\a", "\u202e", "\u200d", "\u009b"} {
+			if strings.Contains(plain, bad) {
+				t.Fatalf("%q reached the screen:\n%q", bad, plain)
+			}
+		}
+	}
+	if !strings.Contains(ansi.Strip(screens[0]), "evil") {
+		t.Errorf("the sanitised text should still show:\n%s", ansi.Strip(screens[0]))
+	}
+}
+
+var _ = model.Added
