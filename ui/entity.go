@@ -51,7 +51,8 @@ type entity struct {
 
 	lines  []line // diff rows, newest round first
 	diff   scroller
-	unseen int // rounds that arrived while the user was scrolled down
+	unseen int          // rounds that arrived while the user was scrolled down
+	quiet  *model.Round // the latest round, when it brought no changes
 	match  []int
 	query  string
 }
@@ -198,6 +199,13 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 // addLines puts a new round's rows on top. If the user scrolled away from
 // the top, the view keeps its place and counts the unseen rounds.
 func (m *Model) addLines(e *entity, r *model.Round) {
+	// A round that brought nothing is noted in the title, not as rows:
+	// auto-refresh would otherwise bury the changes under empty headers.
+	if !r.Baseline && r.Via == "" && len(r.Changes) == 0 {
+		e.quiet = r
+		return
+	}
+	e.quiet = nil
 	nl := linesOf(r)
 	lines := make([]line, 0, len(nl)+len(e.lines))
 	lines = append(lines, nl...)

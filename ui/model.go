@@ -183,6 +183,16 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		cmd = tea.Batch(m.tick(), m.autoPoll())
 	case tea.KeyMsg:
+		// Keys typed faster than a read arrive as one message ("jj");
+		// outside the filter each rune is its own key.
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.mode != filterMode {
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+			}
+			cmd = tea.Batch(cmds...)
+			break
+		}
 		cmd = m.key(msg)
 	}
 	m.syncKeys()

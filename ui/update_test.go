@@ -85,7 +85,11 @@ func TestFocusAndNavigation(t *testing.T) {
 	if _, e := f.m.selected(); e.Name != "balanceSheet" {
 		t.Fatalf("G selects %s", e.Name)
 	}
-	f.press("g", "tab")
+	f.press("gg") // two keys read at once arrive as one message
+	if _, e := f.m.selected(); e.Name != "customers" {
+		t.Fatalf("gg selects %s", e.Name)
+	}
+	f.press("tab")
 	if f.m.focus != diffPane {
 		t.Fatal("tab moves focus to the diff pane")
 	}
@@ -329,3 +333,20 @@ func TestHostileTextNeverReachesTheScreen(t *testing.T) {
 }
 
 var _ = model.Added
+
+func TestEmptyRoundsDoNotAddRows(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(120, 30)
+	_, e := f.m.selected()
+	rows := e.rows()
+	f.press("r")
+	f.mustShow("round 1 at 14:03:00: no changes")
+	if e.rows() != rows {
+		t.Errorf("an empty round added %d rows", e.rows()-rows)
+	}
+	f.srv.Add("customers", nil)
+	f.press("r")
+	f.mustNotShow("no changes")
+	f.mustShow("round 2 · 14:03:00")
+}

@@ -240,6 +240,9 @@ func (m *Model) diffView(h int) []string {
 		title += " · " + count(e.Records) + " records"
 	}
 	title += " · " + m.statusWord(e)
+	if q := e.quiet; q != nil {
+		title += fmt.Sprintf(" · round %d at %s: no changes", q.Seq, q.Time.Format("15:04:05"))
+	}
 	if e.query != "" {
 		title += fmt.Sprintf(" · /%s %d rows", termtext.Sanitize(e.query), len(e.match))
 	}
