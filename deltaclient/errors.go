@@ -2,6 +2,8 @@ package deltaclient
 
 import (
 	"encoding/json"
+
+	"github.com/deltascope/deltascope/internal/termtext"
 	"fmt"
 	"net/http"
 	"strings"
@@ -87,6 +89,8 @@ func errorFromResponse(resp *http.Response, body []byte, base string) error {
 	if code == "" && msg == "" {
 		msg = string(excerpt(body, 200))
 	}
+	// Server text is data: whoever prints these errors gets them clean.
+	code, msg = termtext.Sanitize(code), termtext.Sanitize(msg)
 	if isGone(resp.StatusCode, code) {
 		loc := resp.Header.Get("Location")
 		if loc != "" {

@@ -281,6 +281,8 @@ func (e *entity) setQuery(q string) {
 // statusWord is what the list shows for e.
 func (m *Model) statusWord(e *entity) string {
 	switch {
+	case e.busy && e.shown.Retry != nil:
+		return fmt.Sprintf("retrying %d/%d", e.shown.Retry.Attempt, e.shown.Retry.Max)
 	case e.busy && (e.op != opRound || !e.Baselined):
 		p := e.shown
 		if p.Pages == 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
@@ -349,4 +350,15 @@ func TestEmptyRoundsDoNotAddRows(t *testing.T) {
 	f.press("r")
 	f.mustNotShow("no changes")
 	f.mustShow("round 2 · 14:03:00")
+}
+
+func TestRetriesShowWhileTheyWait(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(120, 30)
+	f.m.start(0, opRound)
+	_, e := f.m.selected()
+	e.progress.Store(&deltaclient.Progress{Retry: &deltaclient.RetryInfo{Attempt: 2, Max: 5, Wait: 12 * time.Second, Err: &deltaclient.HTTPError{Status: 429}}})
+	f.m.Update(spinner.TickMsg{})
+	f.mustShow("customers: throttled (429), retrying in 12s (2/5)", "retrying 2/5")
 }

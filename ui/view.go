@@ -1,13 +1,16 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/internal/termtext"
 )
 
@@ -45,6 +48,9 @@ func (m *Model) listRows() int { return max(1, (m.bodyHeight()-1)/2) }
 func (m *Model) diffRows(e *entity) int {
 	h := m.bodyHeight() - 1 - len(m.bannerLines(e))
 	if e.unseen > 0 {
+		h--
+	}
+	if e.busy && e.shown.Retry != nil {
 		h--
 	}
 	return max(1, h)
@@ -264,6 +270,9 @@ func (m *Model) diffView(h int) []string {
 			}
 		}
 	}
+	if r := e.shown.Retry; e.busy && r != nil {
+		out = append(out, st.BannerWarn.Render("! "+retryText(e.Name, r)))
+	}
 	if e.unseen > 0 {
 		out = append(out, st.Marker.Render(fmt.Sprintf("↑ %s above · g to jump to the newest", plural(e.unseen, "new round"))))
 	}
@@ -292,6 +301,24 @@ func (m *Model) diffView(h int) []string {
 		out = append(out, mark+l.render(&st, w-2))
 	}
 	return out
+}
+
+// retryText says why a page is being tried again and when.
+func retryText(name string, r *deltaclient.RetryInfo) string {
+	why := "the request failed"
+	var he *deltaclient.HTTPError
+	switch {
+	case errors.As(r.Err, &he) && he.Status == http.StatusTooManyRequests:
+		why = "throttled (429)"
+	case errors.As(r.Err, &he):
+		why = fmt.Sprintf("the service answered %d", he.Status)
+	default:
+		var ne *deltaclient.NetworkError
+		if errors.As(r.Err, &ne) {
+			why = "the connection failed"
+		}
+	}
+	return fmt.Sprintf("%s: %s, retrying in %s (%d/%d)", termtext.Sanitize(name), why, short(r.Wait), r.Attempt, r.Max)
 }
 
 func bytesText(n int64) string {
