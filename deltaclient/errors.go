@@ -3,8 +3,8 @@ package deltaclient
 import (
 	"encoding/json"
 
-	"github.com/deltascope/deltascope/internal/termtext"
 	"fmt"
+	"github.com/deltascope/deltascope/internal/termtext"
 	"net/http"
 	"strings"
 	"unicode/utf8"
