@@ -1,6 +1,6 @@
 module github.com/deltascope/deltascope
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/charmbracelet/bubbles v1.0.0
@@ -13,6 +13,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0
 	github.com/muesli/termenv v0.16.0
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (

@@ -9,21 +9,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
 	"time"
 
-	"github.com/deltascope/deltascope/deltaclient"
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
 	"github.com/deltascope/deltascope/headless"
 	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/track"
 	"github.com/deltascope/deltascope/ui"
-
-	tea "github.com/charmbracelet/bubbletea"
 )
 
 func main() {
@@ -35,6 +33,7 @@ func main() {
 const usage = `deltascope: a change inspector for OData delta links
 
   deltascope [connection flags]                  the TUI (no --url: the embedded demo)
+  deltascope probe [connection flags] [--json]   which entities support deltas, as a table
   deltascope watch [connection flags] [--entity NAME] [--interval D] [--rounds N]
                                                  headless: baseline, then poll; NDJSON out
   deltascope demo [--addr 127.0.0.1:8080] [--records N] [--seed N]
@@ -51,14 +50,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "":
+		if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+			fmt.Fprintln(stdout, version())
+			return 0
+		}
 		return runTUI(ctx, args, stdout, stderr)
 	case "watch":
 		return runWatch(ctx, args, stdout, stderr)
+	case "probe":
+		return runProbe(ctx, args, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args, stdout, stderr)
-	case "probe":
-		fmt.Fprintln(stderr, "deltascope probe: not built yet; use 'deltascope watch' to check an entity")
-		return headless.ExitUsage
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return 0
@@ -72,14 +74,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func version() string {
-	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		v = bi.Main.Version
-	}
-	info, _ := debug.ReadBuildInfo()
-	gov := ""
-	if info != nil {
-		gov = info.GoVersion
+	v, gov := "(devel)", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		gov = bi.GoVersion
 	}
 	return fmt.Sprintf("deltascope %s %s", v, gov)
 }
@@ -90,27 +90,8 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-// conn holds the connection flags shared by the TUI, watch and probe.
-type conn struct {
-	url, company, token string
-	entities, entityURL multi
-	headers             multi
-	maxPageSize         int
-	timeout             time.Duration
-}
-
-func (c *conn) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.url, "url", "", "service root (.../api/v2.0) or Business Central company URL; none: the embedded demo")
-	fs.StringVar(&c.company, "company", "", "company id or name, when --url is a root with several companies")
-	fs.Var(&c.entities, "entity", "entity set to follow (repeatable); default: all")
-	fs.Var(&c.entityURL, "entity-url", "full collection or delta function URL to follow (repeatable)")
-	fs.IntVar(&c.maxPageSize, "maxpagesize", 0, "ask for pages of at most N records (Prefer: odata.maxpagesize)")
-	fs.Var(&c.headers, "header", "extra request header 'Name: value' (repeatable)")
-	fs.StringVar(&c.token, "token", "", "bearer token (default: $DELTASCOPE_TOKEN)")
-	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for one page")
-}
-
-// parse parses flags; on error or --help it prints and returns an exit code.
+// parse parses flags; on error or --help it prints and returns false with
+// the exit code.
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
@@ -131,57 +112,8 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 	return 0, true
 }
 
-// demoOptions are what the TUI and watch run against with no --url.
+// demoOptions are what the TUI, watch and probe run against with no --url.
 var demoOptions = deltatest.Options{Seed: 1, Records: 1200, PageSize: 1000, ChangeEvery: time.Second}
-
-// connect builds the client and the trackers. With no --url and no
-// --entity-url it starts the embedded demo; stop it with the returned func.
-func (c *conn) connect(ctx context.Context) (*deltaclient.Client, []*track.Tracker, string, func(), error) {
-	client := &deltaclient.Client{MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout, HTTP: &http.Client{}}
-	if c.maxPageSize < 0 {
-		return nil, nil, "", nil, usageError("--maxpagesize must be positive")
-	}
-	h := http.Header{}
-	for _, kv := range c.headers {
-		k, v, ok := strings.Cut(kv, ":")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, nil, "", nil, usageError(fmt.Sprintf("--header %q must look like 'Name: value'", kv))
-		}
-		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
-	}
-	client.Header = h
-	token := c.token
-	if token == "" {
-		token = os.Getenv("DELTASCOPE_TOKEN")
-	}
-	if token != "" {
-		client.Auth = func(r *http.Request) error {
-			r.Header.Set("Authorization", "Bearer "+token)
-			return nil
-		}
-	}
-	stop := func() {}
-	target := track.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL}
-	if c.url == "" && len(c.entityURL) == 0 {
-		srv := deltatest.NewServer(demoOptions)
-		stop = srv.Close
-		target.URL = srv.ServiceRoot()
-	}
-	sources, err := track.Resolve(ctx, client, target)
-	if err != nil {
-		stop()
-		var ce *track.CompanyChoiceError
-		if errors.As(err, &ce) {
-			return nil, nil, "", nil, usageError(err.Error())
-		}
-		return nil, nil, "", nil, err
-	}
-	trackers := make([]*track.Tracker, len(sources))
-	for i, s := range sources {
-		trackers[i] = track.New(s.Name, s.URL, client)
-	}
-	return client, trackers, target.URL, stop, nil
-}
 
 type usageError string
 
@@ -194,7 +126,8 @@ func failure(stderr io.Writer, cmd string, err error) int {
 	}
 	fmt.Fprintf(stderr, "deltascope%s: %s\n", cmd, termtext.Sanitize(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ce *track.CompanyChoiceError
+	if errors.As(err, &ue) || errors.As(err, &ce) {
 		return headless.ExitUsage
 	}
 	return headless.ExitFailure
@@ -214,12 +147,34 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "deltascope watch: --interval must be positive, --rounds 0 or more, --on-gone rebaseline or exit")
 		return headless.ExitUsage
 	}
-	_, trackers, _, stop, err := c.connect(ctx)
+	s, err := c.connect(ctx)
 	if err != nil {
 		return failure(stderr, "watch", err)
 	}
-	defer stop()
-	return headless.Watch(ctx, headless.WatchOptions{Trackers: trackers, Interval: *interval, Rounds: *rounds, ExitOnGone: *onGone == "exit"}, stdout, stderr)
+	defer s.close()
+	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: *interval, Rounds: *rounds, ExitOnGone: *onGone == "exit"}, stdout, stderr)
+}
+
+func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	var c conn
+	c.register(fs)
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	concurrency := fs.Int("concurrency", 4, "entities probed at once")
+	pages := fs.Int("pages", 3, "pages of one record to follow looking for a deltaLink")
+	if code, ok := parse(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if *concurrency < 1 || *pages < 1 {
+		return failure(stderr, "probe", usageError("--concurrency and --pages must be at least 1"))
+	}
+	s, err := c.connect(ctx)
+	if err != nil {
+		return failure(stderr, "probe", err)
+	}
+	defer s.close()
+	bc := strings.Contains(c.url, "businesscentral.dynamics.com") || strings.Contains(c.url, "/api/v2.0")
+	return headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Concurrency: *concurrency, MaxPages: *pages, JSON: *asJSON, BusinessCentral: bc}, stdout, stderr)
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -232,6 +187,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	deletions := fs.String("deletions", "4.0", "deleted-entity encoding: 4.0 ($deletedEntity) or 4.01 (@removed)")
 	partial := fs.Bool("partial", false, "send only the changed fields of an update, like Microsoft Graph")
 	ttl := fs.Duration("token-ttl", 0, "expire delta links older than this (410 Gone); 0: never")
+	companies := fs.Int("companies", 1, "number of companies")
 	faults := fs.String("faults", "", "inject faults: 'rate=0.1,kinds=429,503,reset,truncate,slow,410,dup,hostile'")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
@@ -243,11 +199,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *deletions != deltatest.Deletions40 && *deletions != deltatest.Deletions401 {
 		return failure(stderr, "demo", usageError("--deletions must be 4.0 or 4.01"))
 	}
-	if *records < 1 || *pageSize < 1 {
-		return failure(stderr, "demo", usageError("--records and --page-size must be at least 1"))
+	if *records < 1 || *pageSize < 1 || *companies < 1 {
+		return failure(stderr, "demo", usageError("--records, --page-size and --companies must be at least 1"))
 	}
 	srv, err := deltatest.Listen(*addr, deltatest.Options{Seed: *seed, Records: *records, PageSize: *pageSize, ChangeEvery: *every,
-		Deletions: *deletions, PartialUpdates: *partial, TokenTTL: *ttl, Faults: fl})
+		Deletions: *deletions, PartialUpdates: *partial, TokenTTL: *ttl, Faults: fl, Companies: *companies})
 	if err != nil {
 		return failure(stderr, "demo", fmt.Errorf("cannot listen on %s: %w (pick another --addr)", *addr, err))
 	}
@@ -276,15 +232,26 @@ func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_, trackers, service, stop, err := c.connect(ctx)
+	s, err := c.connect(ctx)
+	var choice *track.CompanyChoiceError
+	if errors.As(err, &choice) && choice.Asked == "" {
+		// Several companies and none named: ask, as a list.
+		id, ok, perr := ui.PickCompany(ctx, choice.Companies)
+		if perr != nil || !ok {
+			return failure(stderr, "", errors.Join(err, perr))
+		}
+		c.company = id
+		s, err = c.connect(ctx)
+	}
 	if err != nil {
 		return failure(stderr, "", err)
 	}
-	defer stop()
-	if c.url == "" && len(c.entityURL) == 0 {
+	defer s.close()
+	service := s.service
+	if s.demo {
 		service = "demo " + service
 	}
-	m := ui.New(ui.Config{Context: ctx, Service: service, Trackers: trackers, Interval: *interval, NoAuto: *noAuto})
+	m := ui.New(ui.Config{Context: ctx, Service: service, Trackers: s.trackers, Interval: *interval, NoAuto: *noAuto, Log: s.log})
 	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return failure(stderr, "", err)
 	}

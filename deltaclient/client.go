@@ -27,8 +27,8 @@ type Client struct {
 	// Header is added to every request (--header), only to the origin of
 	// the URL a baseline or round started from.
 	Header http.Header
-	// Auth adds credentials to a request bound for the starting origin.
-	Auth func(*http.Request) error
+	// Credentials authenticate requests to the starting origin only.
+	Credentials Credentials
 	// MaxPageSize asks for odata.maxpagesize=N when > 0.
 	MaxPageSize int
 	// RequestTimeout bounds one page, headers and body; 0 means 2 minutes.
@@ -67,6 +67,9 @@ type Progress struct {
 	Bytes   int64 // body bytes so far
 	Count   int64 // @odata.count from the first page, -1 when not given
 	Retry   *RetryInfo
+	// TrackingApplied: the first page carried Preference-Applied:
+	// odata.track-changes.
+	TrackingApplied bool
 }
 
 // RetryInfo says a page failed and will be tried again.
@@ -117,7 +120,7 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 	}
 	for {
 		if res.Pages >= maxPages {
-			return nil, fmt.Errorf("stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", res.Pages)
+			return nil, fmt.Errorf("%w: stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", errPageLimit, res.Pages)
 		}
 		p, applied, n, err := c.pageWithRetry(ctx, link, origin, baseline && res.Pages == 0, &a, func(r *RetryInfo) {
 			if progress != nil {
@@ -139,7 +142,7 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		}
 		res.Entries = append(res.Entries, p.entries...)
 		if progress != nil {
-			progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count})
+			progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, TrackingApplied: res.TrackingApplied})
 		}
 		if p.nextLink == "" {
 			// Only the last page's deltaLink counts: one on a page that
@@ -171,6 +174,8 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		link = next
 	}
 }
+
+var errPageLimit = errors.New("page limit reached")
 
 // ErrCrossOrigin is wrapped by the error for a next or delta link that
 // points at another origin than the one the credentials were given for.
@@ -236,10 +241,24 @@ func (c *Client) page(ctx context.Context, link, origin string, track bool, a *a
 	return p, applied, n, err
 }
 
-// do sends one GET with the client's headers, and its credentials when u is
+// do sends one GET (see send); after a 401, credentials that can be
+// renewed (a token command) are renewed once and the request sent again.
+func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read func(*http.Response, io.Reader) error) (int64, error) {
+	n, err := c.send(ctx, u, origin, prefer, read)
+	var he *HTTPError
+	if r, ok := c.Credentials.(Refresher); ok && errors.As(err, &he) && he.Status == http.StatusUnauthorized {
+		if rerr := r.Refresh(ctx); rerr != nil {
+			return n, fmt.Errorf("%w; renewing the token failed: %v", err, rerr)
+		}
+		return c.send(ctx, u, origin, prefer, read)
+	}
+	return n, err
+}
+
+// send sends one GET with the client's headers, and its credentials when u is
 // on origin. On a 2xx answer it calls read with the body, bounded by
 // MaxBody; other answers become typed errors. It returns the body bytes read.
-func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read func(*http.Response, io.Reader) error) (n int64, err error) {
+func (c *Client) send(ctx context.Context, u, origin string, prefer []string, read func(*http.Response, io.Reader) error) (n int64, err error) {
 	timeout := c.RequestTimeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -256,22 +275,21 @@ func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read
 	if len(prefer) > 0 {
 		req.Header.Set("Prefer", strings.Join(prefer, ", "))
 	}
+	sameOrigin := false
 	if o, _ := originOf(u); o == origin {
+		sameOrigin = true
 		for k, vs := range c.Header {
 			for _, v := range vs {
 				req.Header.Add(k, v)
 			}
 		}
-		if c.Auth != nil {
-			if err := c.Auth(req); err != nil {
+		if c.Credentials != nil {
+			if err := c.Credentials.Apply(ctx, req); err != nil {
 				return 0, fmt.Errorf("credentials: %w", err)
 			}
 		}
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := c.httpClient()
 	info := RequestInfo{Time: time.Now(), Method: http.MethodGet, URL: u}
 	defer func() {
 		if c.OnRequest != nil {
@@ -298,7 +316,15 @@ func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read
 	body := &countingReader{r: resp.Body, limit: maxBody}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-		return body.n, errorFromResponse(resp, b, u)
+		err := errorFromResponse(resp, b, u)
+		var he *HTTPError
+		if errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
+			he.Credentials = "no credentials"
+			if c.Credentials != nil && sameOrigin {
+				he.Credentials = c.Credentials.Describe()
+			}
+		}
+		return body.n, err
 	}
 	if err := read(resp, body); err != nil {
 		if body.err != nil {
@@ -307,6 +333,34 @@ func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read
 		return body.n, err
 	}
 	return body.n, nil
+}
+
+// httpClient is the transport with a redirect policy that keeps
+// credentials and extra headers on the origin they were given for.
+func (c *Client) httpClient() *http.Client {
+	hc := http.Client{}
+	if c.HTTP != nil {
+		hc = *c.HTTP
+	}
+	next := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		from, _ := originOf(via[0].URL.String())
+		if to, _ := originOf(req.URL.String()); to != from {
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+			for k := range c.Header {
+				req.Header.Del(k)
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &hc
 }
 
 // ErrTooLarge is wrapped when a body passes Client.MaxBody.

@@ -190,7 +190,7 @@ func TestTypedErrors(t *testing.T) {
 		}},
 		{"/401", func(t *testing.T, err error) {
 			var he *deltaclient.HTTPError
-			if !errors.As(err, &he) || he.Status != 401 || he.RequestID != "abc-123" || !strings.Contains(err.Error(), "check the token") {
+			if !errors.As(err, &he) || he.Status != 401 || he.RequestID != "abc-123" || !strings.Contains(err.Error(), "none were sent") {
 				t.Errorf("want *HTTPError 401 with request id and advice, got %v", err)
 			}
 		}},
@@ -259,7 +259,7 @@ func TestCrossOriginLinkRefused(t *testing.T) {
 	srv := httptest.NewServer(ps)
 	defer srv.Close()
 	ps.pages["/a"] = body(`{"value":[],"@odata.nextLink":"` + other.URL + `/b"}`)
-	c := &deltaclient.Client{Auth: func(r *http.Request) error { r.Header.Set("Authorization", "Bearer s3cret"); return nil }}
+	c := &deltaclient.Client{Credentials: deltaclient.Bearer{Token: "s3cret", Source: "--token"}}
 	_, err := c.Baseline(context.Background(), srv.URL+"/a", nil)
 	if !errors.Is(err, deltaclient.ErrCrossOrigin) || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("want cross-origin refusal without the secret, got %v", err)
@@ -310,5 +310,57 @@ func TestKeyOf(t *testing.T) {
 		if got := deltaclient.KeyOf(in); got != want {
 			t.Errorf("KeyOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRedirectToAnotherOriginDropsCredentials(t *testing.T) {
+	t.Parallel()
+	var got []string
+	var mu sync.Mutex
+	record := func(where string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = append(got, where+":"+r.Header.Get("Authorization")+":"+r.Header.Get("X-Api-Key"))
+			mu.Unlock()
+			fmt.Fprint(w, `{"value":[],"@odata.deltaLink":"/d"}`)
+		}
+	}
+	other := httptest.NewServer(record("other"))
+	defer other.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, other.URL+"/x", http.StatusFound) })
+	mux.HandleFunc("/here", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/same", http.StatusFound) })
+	mux.HandleFunc("/same", record("same"))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := &deltaclient.Client{Credentials: deltaclient.Bearer{Token: "s3cret", Source: "--token"}, Header: http.Header{"X-Api-Key": {"k3y"}}, AllowCrossOrigin: true}
+	for _, p := range []string{"/away", "/here"} {
+		if _, err := c.Baseline(context.Background(), srv.URL+p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"other::", "same:Bearer s3cret:k3y"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("headers seen %v, want %v", got, want)
+	}
+}
+
+func TestParseKeysFollowsBaseTypes(t *testing.T) {
+	t.Parallel()
+	keys, err := deltaclient.ParseKeys(strings.NewReader(`<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0"><edmx:DataServices>
+<Schema Namespace="NS" Alias="n" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+<EntityType Name="Base"><Key><PropertyRef Name="ID"/></Key></EntityType>
+<EntityType Name="Derived" BaseType="n.Base"/>
+<EntityType Name="Line"><Key><PropertyRef Name="OrderID"/><PropertyRef Name="LineNo"/></Key></EntityType>
+<EntityContainer Name="C"><EntitySet Name="Things" EntityType="NS.Derived"/><EntitySet Name="Lines" EntityType="NS.Line"/></EntityContainer>
+</Schema></edmx:DataServices></edmx:Edmx>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(keys["Things"]) != "[ID]" || fmt.Sprint(keys["Lines"]) != "[OrderID LineNo]" {
+		t.Errorf("keys %v", keys)
+	}
+	if _, err := deltaclient.ParseKeys(strings.NewReader("<html>sign in</html>")); err == nil {
+		t.Error("HTML accepted as CSDL")
 	}
 }

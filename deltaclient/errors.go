@@ -56,10 +56,21 @@ type HTTPError struct {
 	Message    string // OData error message, or a short excerpt of the body
 	RequestID  string
 	RetryAfter string // the Retry-After header, as sent
+	// Credentials says what was sent with a 401 or 403: "bearer token from
+	// DELTASCOPE_TOKEN", or "no credentials". Never the secret itself.
+	Credentials string
 }
 
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+	switch {
+	case e.Credentials == "no credentials":
+		s = "the service wants credentials and none were sent (--token, --token-command, --user or --client-id): " + s
+	case e.Credentials != "" && e.Status == http.StatusUnauthorized:
+		s = e.Credentials + " was rejected: " + s
+	case e.Credentials != "":
+		s = e.Credentials + " lacks permission: " + s
+	}
 	if e.Code != "" {
 		s += " [" + e.Code + "]"
 	}
@@ -68,12 +79,6 @@ func (e *HTTPError) Error() string {
 	}
 	if e.RequestID != "" {
 		s += " (request id " + e.RequestID + ")"
-	}
-	switch e.Status {
-	case http.StatusUnauthorized:
-		s += "; check the token or credentials"
-	case http.StatusForbidden:
-		s += "; the credentials lack permission for this entity"
 	}
 	return s
 }

@@ -21,6 +21,8 @@ type Target struct {
 	Company    string   // company id or name, when URL is a root with companies
 	Entities   []string // restrict to these entity sets; empty means all
 	EntityURLs []string // full collection or delta function URLs
+	Select     string   // $select for baselines
+	Filter     string   // $filter for baselines
 }
 
 // Resolve turns a target into sources, reading the service document and

@@ -16,6 +16,7 @@ import (
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
+	"github.com/deltascope/deltascope/reqlog"
 	"github.com/deltascope/deltascope/track"
 )
 
@@ -54,7 +55,8 @@ func newFixture(t *testing.T, opts deltatest.Options) *fixture {
 	srv := deltatest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	ck := &clock{t: epoch}
-	c := &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}}
+	log := reqlog.New(100, nil)
+	c := &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}, OnRequest: log.Request}
 	var trackers []*track.Tracker
 	for _, set := range srv.EntitySets() {
 		tr := track.New(set, srv.CollectionURL(set), c)
@@ -62,7 +64,7 @@ func newFixture(t *testing.T, opts deltatest.Options) *fixture {
 		trackers = append(trackers, tr)
 	}
 	clip := &bytes.Buffer{}
-	m := New(Config{Context: context.Background(), Service: "demo http://127.0.0.1:8080/api/v2.0", Trackers: trackers, Now: ck.Now, Clipboard: clip})
+	m := New(Config{Context: context.Background(), Service: "demo http://127.0.0.1:8080/api/v2.0", Trackers: trackers, Now: ck.Now, Clipboard: clip, Log: log})
 	m.tick = func() tea.Cmd { return nil }
 	m.filter.Cursor.SetMode(cursor.CursorStatic) // no blink timers to wait for
 	f := &fixture{t: t, srv: srv, m: m, clock: ck, clip: clip}

@@ -7,7 +7,7 @@ import "github.com/charmbracelet/bubbles/key"
 type keyMap struct {
 	Refresh, RefreshAll, Auto, Faster, Slower, Rebaseline key.Binding
 	Tab, Up, Down, Top, Bottom, PageUp, PageDown          key.Binding
-	Open, Back, Filter, Help, Copy, Quit                  key.Binding
+	Open, Back, Filter, Help, Copy, Log, Quit             key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -30,6 +30,7 @@ func newKeyMap() keyMap {
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Copy:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
+		Log:        key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "request log")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
@@ -44,6 +45,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Refresh, k.RefreshAll, k.Auto, k.Slower, k.Faster, k.Rebaseline},
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Tab, k.Open, k.Back, k.Copy, k.Filter, k.Help, k.Quit},
+		{k.Tab, k.Open, k.Back, k.Copy, k.Filter, k.Log, k.Help, k.Quit},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/reqlog"
 	"github.com/deltascope/deltascope/track"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	Now func() time.Time
 	// Clipboard receives OSC 52 sequences for y; nil means stderr.
 	Clipboard io.Writer
+	// Log is the session's request log, shown with l; nil means an empty
+	// one.
+	Log *reqlog.Log
 }
 
 type pane uint8
@@ -49,6 +53,7 @@ const (
 	filterMode
 	helpMode
 	recordMode
+	logMode
 )
 
 // intervals are the steps of + and -.
@@ -83,6 +88,9 @@ type Model struct {
 	interval time.Duration
 	next     time.Time // when auto-refresh polls next
 
+	log       *reqlog.Log
+	logScroll scroller
+
 	record    *recordView
 	lastErr   string
 	lastErrOf int            // the entity whose failure lastErr tells
@@ -107,8 +115,11 @@ func New(cfg Config) *Model {
 	if cfg.Clipboard == nil {
 		cfg.Clipboard = os.Stderr
 	}
+	if cfg.Log == nil {
+		cfg.Log = reqlog.New(1, nil)
+	}
 	m := &Model{
-		ctx: cfg.Context, service: cfg.Service, now: cfg.Now, clipboard: cfg.Clipboard,
+		ctx: cfg.Context, service: cfg.Service, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
 		styles: DefaultStyles(), keys: newKeyMap(), help: help.New(),
 		auto: !cfg.NoAuto, interval: cfg.Interval,
 		width: 80, height: 24, tick: tick, lastErrOf: -1,
@@ -241,6 +252,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case recordMode:
 		return m.recordKey(msg)
+	case logMode:
+		return m.logKey(msg)
 	}
 	i, e := m.selected()
 	k := m.keys
@@ -249,6 +262,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return tea.Quit
 	case key.Matches(msg, k.Help):
 		m.mode = helpMode
+	case key.Matches(msg, k.Log):
+		m.mode, m.logScroll = logMode, scroller{}
 	case key.Matches(msg, k.Tab):
 		if m.focus == listPane {
 			m.focus = diffPane
@@ -459,17 +474,18 @@ func (m *Model) keysFor(md mode) keyMap {
 	for _, b := range []*key.Binding{&k.Auto, &k.Tab, &k.Filter} {
 		b.SetEnabled(normal)
 	}
+	k.Log.SetEnabled(normal || md == logMode)
 	k.Faster.SetEnabled(normal && m.interval > intervals[0])
 	k.Slower.SetEnabled(normal && m.interval < intervals[len(intervals)-1])
 	k.Open.SetEnabled(normal && (m.focus == listPane || (e != nil && e.rows() > 0)))
-	back := md == recordMode || md == helpMode || md == filterMode ||
+	back := md == recordMode || md == helpMode || md == filterMode || md == logMode ||
 		(normal && (m.focus == diffPane || m.listQ != ""))
 	k.Back.SetEnabled(back)
 	k.Copy.SetEnabled(md == recordMode)
 	k.Help.SetEnabled(md != filterMode)
 	k.Quit.SetEnabled(md != filterMode)
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
-		b.SetEnabled(normal || md == recordMode)
+		b.SetEnabled(normal || md == recordMode || md == logMode)
 	}
 	return k
 }

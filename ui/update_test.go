@@ -362,3 +362,31 @@ func TestRetriesShowWhileTheyWait(t *testing.T) {
 	f.m.Update(spinner.TickMsg{})
 	f.mustShow("customers: throttled (429), retrying in 12s (2/5)", "retrying 2/5")
 }
+
+func TestRequestLogPane(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(160, 30)
+	f.m.log.Note("customers: records are identified by their key id (from $metadata)")
+	f.press("l")
+	f.mustShow("Request log", "GET 200", "/companies(", "/customers", "note  customers: records are identified")
+	f.mustShow("500") // the balanceSheet probe of change tracking
+	f.press("l")
+	if f.m.mode != normalMode {
+		t.Fatal("l closes the log")
+	}
+}
+
+func TestPicker(t *testing.T) {
+	t.Parallel()
+	p := &picker{companies: []deltaclient.Company{{ID: "a", Name: "CRONUS USA, Inc."}, {ID: "b", Name: "CRONUS \x1b[31mInternational"}}, styles: DefaultStyles(), width: 80}
+	p.Update(tea.KeyMsg{Type: tea.KeyDown})
+	_, cmd := p.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if !p.chosen || p.companies[p.cursor].ID != "b" || !isQuit(cmd) {
+		t.Errorf("picked %v %d", p.chosen, p.cursor)
+	}
+	// The Ascii profile draws no styles, so any ESC would be the server's.
+	if v := p.View(); !strings.Contains(v, "> CRONUS International") || strings.Contains(v, "\x1b") {
+		t.Errorf("view %q", v)
+	}
+}

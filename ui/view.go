@@ -78,6 +78,8 @@ func (m *Model) View() string {
 		body = m.helpView()
 	case recordMode:
 		body = m.record.view(m.bodyHeight())
+	case logMode:
+		body = m.logView(m.bodyHeight())
 	default:
 		body = m.panes()
 	}
@@ -380,7 +382,7 @@ func (m *Model) helpView() []string {
 		blocks = append(blocks, block)
 	}
 	if m.width >= 3*colW && m.width >= 66 {
-		for r := 0; r < 8; r++ {
+		for r := 0; r < 9; r++ {
 			var line string
 			for _, bl := range blocks {
 				cell := ""

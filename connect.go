@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+	"github.com/deltascope/deltascope/reqlog"
+	"github.com/deltascope/deltascope/track"
+)
+
+// conn holds the connection flags shared by the TUI, watch and probe.
+type conn struct {
+	url, company, token, tokenCommand, user string
+	tenant, clientID, scope, tokenURL       string
+	entities, entityURL, headers            multi
+	sel, filter, logFile                    string
+	maxPageSize, retries                    int
+	timeout                                 time.Duration
+	allowCrossOrigin                        bool
+}
+
+func (c *conn) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.url, "url", "", "service root (.../api/v2.0, .../api/data/v9.2) or Business Central company URL; none: the embedded demo")
+	fs.StringVar(&c.company, "company", "", "company id or name, when --url is a root with several companies")
+	fs.Var(&c.entities, "entity", "entity set to follow (repeatable); default: all")
+	fs.Var(&c.entityURL, "entity-url", "full collection or delta function URL to follow, e.g. https://graph.microsoft.com/v1.0/users/delta (repeatable)")
+	fs.StringVar(&c.sel, "select", "", "$select for the baselines (the delta links then carry it)")
+	fs.StringVar(&c.filter, "filter", "", "$filter for the baselines (the delta links then carry it)")
+	fs.IntVar(&c.maxPageSize, "maxpagesize", 0, "ask for pages of at most N records (Prefer: odata.maxpagesize)")
+	fs.Var(&c.headers, "header", "extra request header 'Name: value' (repeatable)")
+	fs.StringVar(&c.token, "token", "", "bearer token (default: $DELTASCOPE_TOKEN)")
+	fs.StringVar(&c.tokenCommand, "token-command", "", "command that prints a bearer token; run again after a 401")
+	fs.StringVar(&c.user, "user", "", "user for basic auth, with $DELTASCOPE_PASSWORD (BC on-premises web service access key)")
+	fs.StringVar(&c.tenant, "tenant", "", "Microsoft Entra tenant for OAuth2 client credentials, with --client-id and $DELTASCOPE_CLIENT_SECRET")
+	fs.StringVar(&c.clientID, "client-id", "", "application (client) id for OAuth2 client credentials")
+	fs.StringVar(&c.scope, "scope", "https://api.businesscentral.dynamics.com/.default", "OAuth2 scope")
+	fs.StringVar(&c.tokenURL, "token-url", "", "OAuth2 token endpoint (default: login.microsoftonline.com for --tenant)")
+	fs.BoolVar(&c.allowCrossOrigin, "allow-cross-origin", false, "follow next/delta links to another host, without credentials")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for one page")
+	fs.IntVar(&c.retries, "retries", 5, "tries per page for throttling, 5xx and dropped connections")
+	fs.StringVar(&c.logFile, "log", "", "write every HTTP request as NDJSON to this file")
+}
+
+// session is a connected client and the entity sets to follow.
+type session struct {
+	client   *deltaclient.Client
+	trackers []*track.Tracker
+	service  string // for display; never carries secrets
+	log      *reqlog.Log
+	demo     bool
+	close    func()
+}
+
+// credentials picks the one authentication the flags and environment ask
+// for. It returns the secrets too, so the log can refuse to write them.
+func (c *conn) credentials() (deltaclient.Credentials, []string, error) {
+	var modes []string
+	var creds deltaclient.Credentials
+	var secrets []string
+	token, source := c.token, "--token"
+	if token == "" {
+		token, source = os.Getenv("DELTASCOPE_TOKEN"), "DELTASCOPE_TOKEN"
+	}
+	if token != "" {
+		modes = append(modes, source)
+		creds, secrets = deltaclient.Bearer{Token: token, Source: source}, append(secrets, token)
+	}
+	if c.tokenCommand != "" {
+		modes = append(modes, "--token-command")
+		creds = &deltaclient.TokenCommand{Command: c.tokenCommand}
+	}
+	if c.user != "" {
+		pw := os.Getenv("DELTASCOPE_PASSWORD")
+		if pw == "" {
+			return nil, nil, usageError("--user needs the password in DELTASCOPE_PASSWORD")
+		}
+		modes = append(modes, "--user")
+		creds, secrets = deltaclient.Basic{User: c.user, Password: pw}, append(secrets, pw)
+	}
+	if c.clientID != "" || c.tenant != "" {
+		secret := os.Getenv("DELTASCOPE_CLIENT_SECRET")
+		switch {
+		case c.clientID == "" || (c.tenant == "" && c.tokenURL == ""):
+			return nil, nil, usageError("OAuth2 client credentials need --tenant (or --token-url) and --client-id")
+		case secret == "":
+			return nil, nil, usageError("--client-id needs the client secret in DELTASCOPE_CLIENT_SECRET")
+		}
+		modes = append(modes, "--client-id")
+		creds = deltaclient.NewClientCredentials(c.tenant, c.clientID, secret, c.scope, c.tokenURL, &http.Client{Timeout: c.timeout})
+		secrets = append(secrets, secret)
+	}
+	if len(modes) > 1 {
+		return nil, nil, usageError("choose one way to authenticate, not " + strings.Join(modes, " and "))
+	}
+	return creds, secrets, nil
+}
+
+// connect builds the client and the trackers. With no --url and no
+// --entity-url it starts the embedded demo; close it with session.close.
+func (c *conn) connect(ctx context.Context) (*session, error) {
+	if c.maxPageSize < 0 || c.retries < 1 || c.timeout <= 0 {
+		return nil, usageError("--maxpagesize must be positive, --retries at least 1, --timeout positive")
+	}
+	h := http.Header{}
+	for _, kv := range c.headers {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageError(fmt.Sprintf("--header %q must look like 'Name: value'", kv))
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	creds, secrets, err := c.credentials()
+	if err != nil {
+		return nil, err
+	}
+	for _, vs := range h {
+		secrets = append(secrets, vs...) // API keys often travel in headers
+	}
+	var logOut io.Writer
+	closeLog := func() {}
+	if c.logFile != "" {
+		f, err := os.Create(c.logFile)
+		if err != nil {
+			return nil, fmt.Errorf("--log: %w", err)
+		}
+		logOut, closeLog = f, func() { f.Close() }
+	}
+	s := &session{log: reqlog.New(1000, logOut, secrets...), close: closeLog}
+	s.client = &deltaclient.Client{
+		HTTP: &http.Client{}, Header: h, Credentials: creds, MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout,
+		AllowCrossOrigin: c.allowCrossOrigin, Retry: deltaclient.RetryPolicy{Tries: c.retries}, OnRequest: s.log.Request,
+	}
+	target := track.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL, Select: c.sel, Filter: c.filter}
+	if c.url == "" && len(c.entityURL) == 0 {
+		srv := deltatest.NewServer(demoOptions)
+		s.close = func() { srv.Close(); closeLog() }
+		target.URL, s.demo = srv.ServiceRoot(), true
+	}
+	s.service = reqlog.Redact(target.URL)
+	if s.service == "" && len(c.entityURL) > 0 {
+		s.service = reqlog.Redact(c.entityURL[0])
+	}
+	trackers, notes, err := track.Open(ctx, s.client, target)
+	if err != nil {
+		s.close()
+		var ce *track.CompanyChoiceError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, err
+	}
+	for _, n := range notes {
+		s.log.Note(n)
+	}
+	s.trackers = trackers
+	return s, nil
+}

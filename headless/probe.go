@@ -1,0 +1,96 @@
+package headless
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/internal/termtext"
+	"github.com/deltascope/deltascope/track"
+)
+
+// ProbeRow is one entity set's answer to "does it support deltas?".
+type ProbeRow struct {
+	Entity            string `json:"entity"`
+	URL               string `json:"url"`
+	Supports          string `json:"supports"` // yes, no, unknown, error
+	Evidence          string `json:"evidence"`
+	PreferenceApplied bool   `json:"preferenceApplied"`
+	Status            int    `json:"status,omitempty"`
+}
+
+// ProbeOptions configure a probe run.
+type ProbeOptions struct {
+	Trackers    []*track.Tracker
+	Concurrency int  // parallel probes; 0 means 4
+	MaxPages    int  // pages of one record to follow; 0 means 3
+	JSON        bool // an array of objects instead of a table
+	// BusinessCentral adds the v22/2024 wave 1 deprecation note when
+	// entities say no.
+	BusinessCentral bool
+}
+
+// Probe asks every tracker's entity set whether it supports delta requests,
+// with pages of one record, a few at a time, and prints a table or JSON.
+// It returns the exit code: 0 when the probe ran, 1 when no entity could
+// be reached.
+func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = 3
+	}
+	rows := make([]ProbeRow, len(opts.Trackers))
+	sem := make(chan struct{}, opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, t := range opts.Trackers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r := t.Client.Probe(ctx, t.URL, opts.MaxPages)
+			rows[i] = ProbeRow{Entity: termtext.Sanitize(t.Name), URL: termtext.Sanitize(t.URL), Supports: string(r.Support),
+				Evidence: termtext.Sanitize(r.Evidence), PreferenceApplied: r.PreferenceApplied, Status: r.Status}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ExitFailure
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rows)
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ENTITY\tDELTAS\tEVIDENCE")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Entity, r.Supports, r.Evidence)
+		}
+		tw.Flush()
+	}
+	reached, no := 0, 0
+	for _, r := range rows {
+		if r.Supports != string(deltaclient.ProbeFailed) || r.Status != 0 {
+			reached++
+		}
+		if r.Supports == string(deltaclient.NotSupport) {
+			no++
+		}
+	}
+	if opts.BusinessCentral && no > 0 && !opts.JSON {
+		fmt.Fprintln(stdout, "\nNote: Business Central deprecated delta links in v22 and stopped serving them from 2024 release wave 1;\non such a service every entity says no: it is the service, not deltascope.")
+	}
+	if reached == 0 && len(rows) > 0 {
+		fmt.Fprintf(stderr, "deltascope probe: could not reach the service: %s\n", strings.TrimSpace(rows[0].Evidence))
+		return ExitFailure
+	}
+	return ExitOK
+}
