@@ -167,8 +167,17 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 		e.banner = &banner{levelInfo, text}
 	case errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden):
 		e.Status = model.Failed
-		e.banner = &banner{levelErr, fmt.Sprintf("%s: the service refused the credentials (%d %s): %s. Check --token or DELTASCOPE_TOKEN, then press r.",
-			name, he.Status, http.StatusText(he.Status), termtext.Sanitize(clip(he.Message, 200)))}
+		what := "the service refused the credentials"
+		switch {
+		case he.Credentials == "no credentials":
+			what = "the service wants credentials and none were sent"
+		case he.Credentials != "" && he.Status == http.StatusForbidden:
+			what = "the " + he.Credentials + " lacks permission"
+		case he.Credentials != "":
+			what = "the " + he.Credentials + " was rejected"
+		}
+		e.banner = &banner{levelErr, fmt.Sprintf("%s: %s (%d %s): %s. Check --token, DELTASCOPE_TOKEN or the other credentials, then press r.",
+			name, what, he.Status, http.StatusText(he.Status), termtext.Sanitize(clip(he.Message, 200)))}
 	case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
 		e.Status = model.Failed
 		e.banner = &banner{levelWarn, fmt.Sprintf("%s: throttled by the service (429) and still throttled after retrying. Press r to try again, or a to pause auto-refresh.", name)}

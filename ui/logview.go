@@ -29,7 +29,7 @@ func (m *Model) logView(h int) []string {
 		case e.Status >= 400:
 			style = st.Deleted
 		}
-		line := fmt.Sprintf("%s  %s %s %8s %6dms  %s", t, e.Method, style.Render(status), bytesText(e.Bytes), e.MS, e.URL)
+		line := fmt.Sprintf("%s  %s %s %8s %6dms  %s", t, e.Method, style.Render(status), bytesText(e.Bytes), e.MS, pathOf(e.URL))
 		if e.RequestID != "" {
 			line += st.Dim.Render("  id " + e.RequestID)
 		}
@@ -50,9 +50,9 @@ func (m *Model) logKey(msg tea.KeyMsg) tea.Cmd {
 	rows := max(1, m.bodyHeight()-1)
 	n := m.log.Len()
 	switch {
-	case key.Matches(msg, k.Log), key.Matches(msg, k.Back):
+	case key.Matches(msg, k.Log), key.Matches(msg, k.Back), msg.String() == "q":
 		m.mode = normalMode
-	case msg.String() == "q", msg.String() == "ctrl+c":
+	case msg.String() == "ctrl+c":
 		return tea.Quit
 	case key.Matches(msg, k.Up):
 		m.logScroll.offset = max(0, m.logScroll.offset-1)
@@ -68,4 +68,15 @@ func (m *Model) logKey(msg tea.KeyMsg) tea.Cmd {
 		m.logScroll.offset = max(0, n-rows)
 	}
 	return nil
+}
+
+// pathOf drops the scheme and host, which the status bar already shows,
+// so the part that differs (path, delta token) fits on the line.
+func pathOf(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
+			return u[i+3+j:]
+		}
+	}
+	return u
 }

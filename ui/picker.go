@@ -61,7 +61,7 @@ func (p *picker) View() string {
 // when the user cancelled.
 func PickCompany(ctx context.Context, companies []deltaclient.Company) (id string, ok bool, err error) {
 	p := &picker{companies: companies, styles: DefaultStyles(), width: 80}
-	if _, err := tea.NewProgram(p, tea.WithContext(ctx)).Run(); err != nil {
+	if _, err := tea.NewProgram(p, tea.WithContext(ctx), tea.WithAltScreen()).Run(); err != nil {
 		return "", false, err
 	}
 	if !p.chosen {

@@ -166,7 +166,8 @@ func TestErrorBannersInPlainWords(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&deltaclient.HTTPError{Status: 401, Message: "The token expired"}, "customers: the service refused the credentials (401 Unauthorized): The token expired. Check --token"},
+		{&deltaclient.HTTPError{Status: 401, Message: "The token expired", Credentials: "bearer token from DELTASCOPE_TOKEN"}, "customers: the bearer token from DELTASCOPE_TOKEN was rejected (401 Unauthorized): The token expired. Check --token"},
+		{&deltaclient.HTTPError{Status: 403, Message: "No access", Credentials: "no credentials"}, "customers: the service wants credentials and none were sent (403 Forbidden)"},
 		{&deltaclient.HTTPError{Status: 429}, "customers: throttled by the service (429)"},
 		{&deltaclient.NetworkError{Err: errors.New("connection refused")}, "customers: cannot reach the service: connection refused. Press r to try again."},
 		{errors.New("page 2: malformed JSON at byte 12"), "customers: the delta round failed: page 2: malformed JSON at byte 12. The snapshot and delta link are unchanged"},
