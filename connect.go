@@ -23,7 +23,8 @@ type conn struct {
 	tenant, clientID, scope, tokenURL       string
 	entities, entityURL, headers            multi
 	sel, filter, logFile                    string
-	maxPageSize, retries                    int
+	maxPageSize, retries, maxPages          int
+	maxBody                                 int64
 	timeout                                 time.Duration
 	allowCrossOrigin                        bool
 }
@@ -47,6 +48,8 @@ func (c *conn) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.allowCrossOrigin, "allow-cross-origin", false, "follow next/delta links to another host, without credentials")
 	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit for one page")
 	fs.IntVar(&c.retries, "retries", 5, "tries per page for throttling, 5xx and dropped connections")
+	fs.Int64Var(&c.maxBody, "max-body", 256<<20, "largest response body accepted, in bytes")
+	fs.IntVar(&c.maxPages, "max-pages", 100000, "most pages followed in one baseline or round")
 	fs.StringVar(&c.logFile, "log", "", "write every HTTP request as NDJSON to this file")
 }
 
@@ -107,8 +110,8 @@ func (c *conn) credentials() (deltaclient.Credentials, []string, error) {
 // connect builds the client and the trackers. With no --url and no
 // --entity-url it starts the embedded demo; close it with session.close.
 func (c *conn) connect(ctx context.Context) (*session, error) {
-	if c.maxPageSize < 0 || c.retries < 1 || c.timeout <= 0 {
-		return nil, usageError("--maxpagesize must be positive, --retries at least 1, --timeout positive")
+	if c.maxPageSize < 0 || c.retries < 1 || c.timeout <= 0 || c.maxBody < 1 || c.maxPages < 1 {
+		return nil, usageError("--maxpagesize must be positive; --retries, --max-body and --max-pages at least 1; --timeout positive")
 	}
 	h := http.Header{}
 	for _, kv := range c.headers {
@@ -137,7 +140,7 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 	s := &session{log: reqlog.New(1000, logOut, secrets...), close: closeLog}
 	s.client = &deltaclient.Client{
 		HTTP: &http.Client{}, Header: h, Credentials: creds, MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout,
-		AllowCrossOrigin: c.allowCrossOrigin, Retry: deltaclient.RetryPolicy{Tries: c.retries}, OnRequest: s.log.Request,
+		AllowCrossOrigin: c.allowCrossOrigin, MaxBody: c.maxBody, MaxPages: c.maxPages, Retry: deltaclient.RetryPolicy{Tries: c.retries}, OnRequest: s.log.Request,
 	}
 	target := track.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL, Select: c.sel, Filter: c.filter}
 	if c.url == "" && len(c.entityURL) == 0 {

@@ -3,12 +3,15 @@
 package headless
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/internal/termtext"
@@ -35,6 +38,9 @@ type WatchOptions struct {
 	// up; 0 means 5.
 	MaxFailures int
 	Now         func() time.Time
+	// BeforeRound, when set, is called before each round; tests change the
+	// service there.
+	BeforeRound func(round int)
 }
 
 // Event is one line of watch output.
@@ -70,8 +76,10 @@ type FieldJSON struct {
 
 type watcher struct {
 	opts   WatchOptions
-	enc    *json.Encoder
+	out    io.Writer
 	stderr io.Writer
+	mu     sync.Mutex // progress callbacks emit from the client's goroutine
+	buf    bytes.Buffer
 }
 
 // Watch takes a baseline of every tracker's entity set, then polls them
@@ -84,12 +92,12 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	if opts.MaxFailures <= 0 {
 		opts.MaxFailures = 5
 	}
-	w := &watcher{opts: opts, enc: json.NewEncoder(stdout), stderr: stderr}
+	w := &watcher{opts: opts, out: stdout, stderr: stderr}
 	var live []*track.Tracker
 	var firstErr error
 	unsupported := 0
 	for _, t := range opts.Trackers {
-		r, err := t.Baseline(ctx, nil)
+		r, err := t.Baseline(ctx, w.retries(t.Name))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ExitOK
@@ -128,6 +136,9 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 			return ExitOK
 		case <-time.After(opts.Interval):
 		}
+		if opts.BeforeRound != nil {
+			opts.BeforeRound(round)
+		}
 		for _, t := range live {
 			code, err := w.poll(ctx, t)
 			if ctx.Err() != nil {
@@ -153,7 +164,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 // poll runs one round for t and writes its events. A failed round leaves
 // the tracker as it was; the error is reported and returned.
 func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
-	r, err := t.Poll(ctx, nil)
+	r, err := t.Poll(ctx, w.retries(t.Name))
 	var gone *deltaclient.GoneError
 	if errors.As(err, &gone) {
 		w.emit(Event{Entity: t.Name, Event: "gone", Status: gone.Status, Location: gone.Location, Message: gone.Message})
@@ -161,7 +172,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 			fmt.Fprintf(w.stderr, "deltascope: %s: the delta link expired (%d); run again for a new baseline\n", t.Name, gone.Status)
 			return ExitGone, err
 		}
-		r, err = t.Rebaseline(ctx, gone.Location, nil)
+		r, err = t.Rebaseline(ctx, gone.Location, w.retries(t.Name))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -178,6 +189,17 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 	}
 	w.round(t.Name, r)
 	return ExitOK, nil
+}
+
+// retries reports each retried page as an error event that says watch is
+// going on.
+func (w *watcher) retries(entity string) func(deltaclient.Progress) {
+	return func(p deltaclient.Progress) {
+		if r := p.Retry; r != nil {
+			w.emit(Event{Entity: entity, Event: "error", Status: statusOf(r.Err), Retrying: true,
+				Message: fmt.Sprintf("page %d failed (%v); retrying in %s (%d/%d)", p.Pages+1, r.Err, r.Wait.Round(time.Millisecond), r.Attempt, r.Max)})
+		}
+	}
 }
 
 func (w *watcher) round(entity string, r *model.Round) {
@@ -203,7 +225,44 @@ func (w *watcher) round(entity string, r *model.Round) {
 
 func (w *watcher) emit(ev Event) {
 	ev.Time = w.opts.Now().UTC().Format(time.RFC3339)
-	w.enc.Encode(ev)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Reset()
+	if err := json.NewEncoder(&w.buf).Encode(ev); err != nil {
+		// A record that is not valid JSON cannot be passed through; say so
+		// instead of writing a broken line.
+		ev.Record, ev.Changes = nil, nil
+		ev.Message = "record not valid JSON: " + err.Error()
+		w.buf.Reset()
+		json.NewEncoder(&w.buf).Encode(ev)
+	}
+	w.out.Write(escapeInvisible(w.buf.Bytes()))
+}
+
+// escapeInvisible writes C1 controls, bidi controls and line separators as
+// \u escapes. Valid JSON only has them inside strings, where the escape
+// means the same, so the line stays the same JSON but can no longer act on
+// a terminal it is printed to.
+func escapeInvisible(b []byte) []byte {
+	if !bytes.ContainsFunc(b, needsEscape) {
+		return b
+	}
+	var out []byte
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if needsEscape(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
+}
+
+func needsEscape(r rune) bool {
+	return r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 ||
+		r == 0x200e || r == 0x200f || r == 0x061c || r == 0x2028 || r == 0x2029
 }
 
 func orNull(b []byte) json.RawMessage {

@@ -177,7 +177,7 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 			what = "the " + he.Credentials + " was rejected"
 		}
 		e.banner = &banner{levelErr, fmt.Sprintf("%s: %s (%d %s): %s. Check --token, DELTASCOPE_TOKEN or the other credentials, then press r.",
-			name, what, he.Status, http.StatusText(he.Status), termtext.Sanitize(clip(he.Message, 200)))}
+			name, what, he.Status, http.StatusText(he.Status), termtext.Clip(he.Message, 200))}
 	case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
 		e.Status = model.Failed
 		e.banner = &banner{levelWarn, fmt.Sprintf("%s: throttled by the service (429) and still throttled after retrying. Press r to try again, or a to pause auto-refresh.", name)}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/deltascope/deltascope/internal/rawjson"
 	"github.com/deltascope/deltascope/internal/termtext"
@@ -138,7 +137,7 @@ func summary(id string, raw []byte) string {
 		for _, f := range summaryFields {
 			if v := rawjson.Lookup(raw, f); v != nil {
 				if s, ok := rawjson.String(v); ok && s != "" {
-					parts = append(parts, clip(termtext.Sanitize(s), maxCell))
+					parts = append(parts, termtext.Clip(s, maxCell))
 				}
 			}
 			if len(parts) == 2 {
@@ -147,7 +146,7 @@ func summary(id string, raw []byte) string {
 		}
 	}
 	if len(parts) == 0 {
-		parts = append(parts, clip(termtext.Sanitize(id), 40))
+		parts = append(parts, termtext.Clip(id, 40))
 		if raw != nil {
 			rawjson.Members(raw, func(name, v []byte) bool {
 				if len(parts) >= 3 || name[0] == '@' || string(name) == "id" || v[0] != '"' {
@@ -155,7 +154,7 @@ func summary(id string, raw []byte) string {
 				}
 				s, _ := rawjson.String(v)
 				if s != "" {
-					parts = append(parts, clip(termtext.Sanitize(s), maxCell))
+					parts = append(parts, termtext.Clip(s, maxCell))
 				}
 				return true
 			})
@@ -169,22 +168,7 @@ func value(raw []byte) string {
 	if raw == nil {
 		return "(none)"
 	}
-	return clip(termtext.Sanitize(string(raw)), 60)
-}
-
-// clip cuts s to at most n runes, marking the cut with an ellipsis.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for k := range s {
-		if i == n-1 {
-			return s[:k] + "…"
-		}
-		i++
-	}
-	return s
+	return termtext.Clip(string(raw), 60)
 }
 
 func plural(n int, word string) string {

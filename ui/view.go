@@ -136,7 +136,7 @@ func (m *Model) statusBar() string {
 	rest := " │ " + strings.Join(parts, " │ ")
 	head := " deltascope"
 	if room := m.width - ansi.StringWidth(head+rest) - 3; room >= 16 {
-		head += " │ " + clip(termtext.Sanitize(m.service), room)
+		head += " │ " + termtext.Clip(m.service, room)
 	}
 	return st.Bar.Render(pad(head+rest, m.width))
 }

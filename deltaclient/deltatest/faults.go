@@ -22,13 +22,15 @@ import (
 type Faults struct {
 	Rate       float64
 	Kinds      []string
-	RetryAfter int           // seconds; 0 means 1
-	Slow       time.Duration // 0 means 2s
+	RetryAfter int           // seconds to ask for in Retry-After
+	Slow       time.Duration // how long a slow page takes; 0 means 2s
 }
 
-// ParseFaults reads the demo's --faults flag: "rate=0.1,kinds=429,503,reset".
+// ParseFaults reads the demo's --faults flag:
+// "rate=0.1,kinds=429,503,reset,retry-after=2,slow=500ms". Retry-After
+// defaults to 1 second.
 func ParseFaults(s string) (Faults, error) {
-	var f Faults
+	f := Faults{RetryAfter: 1}
 	if strings.TrimSpace(s) == "" {
 		return f, nil
 	}
@@ -44,6 +46,18 @@ func ParseFaults(s string) (Faults, error) {
 				return f, fmt.Errorf("faults: rate must be a number from 0 to 1, not %q", v)
 			}
 			f.Rate, inKinds = r, false
+		case hasEq && k == "retry-after":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return f, fmt.Errorf("faults: retry-after must be whole seconds, not %q", v)
+			}
+			f.RetryAfter, inKinds = n, false
+		case hasEq && k == "slow":
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return f, fmt.Errorf("faults: slow must be a duration such as 500ms, not %q", v)
+			}
+			f.Slow, inKinds = d, false
 		case hasEq && k == "kinds":
 			inKinds = true
 			part = v
@@ -77,19 +91,25 @@ func (f Faults) hostile() bool { return f.has("hostile") }
 // pageFaults are the kinds drawn for every page.
 var pageFaults = []string{"429", "503", "reset", "truncate", "slow"}
 
-// roll draws whether a fault of this kind happens now, and counts it.
-func (s *Server) roll(kind string) bool {
-	f := s.opts.Faults
-	if f.Rate <= 0 || !f.has(kind) {
-		return false
-	}
+// SetFaults changes the faults from now on (a test turns them off before
+// its final check).
+func (s *Server) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.faultRng.Float64() >= f.Rate/float64(len(f.Kinds)) {
-		return false
-	}
-	s.stats.Faults[kind]++
-	return true
+	s.opts.Faults = f
+}
+
+func (s *Server) faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.Faults
+}
+
+// roll draws whether a fault of this kind happens now, and counts it.
+func (s *Server) roll(kind string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rollLocked(kind)
 }
 
 // InjectFault makes the page request that comes after skip more page
@@ -129,10 +149,7 @@ func (s *Server) writeBody(w http.ResponseWriter, body []byte, n int) {
 		}
 		switch kind {
 		case "429", "503":
-			ra := s.opts.Faults.RetryAfter
-			if ra <= 0 {
-				ra = 1
-			}
+			ra := s.faults().RetryAfter
 			w.Header().Del("Preference-Applied")
 			w.Header().Set("Retry-After", strconv.Itoa(ra))
 			status, _ := strconv.Atoi(kind)
@@ -150,7 +167,7 @@ func (s *Server) writeBody(w http.ResponseWriter, body []byte, n int) {
 			}
 			panic(http.ErrAbortHandler)
 		case "slow":
-			slow := s.opts.Faults.Slow
+			slow := s.faults().Slow
 			if slow <= 0 {
 				slow = 2 * time.Second
 			}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,9 +73,14 @@ type Server struct {
 	faultRng  *rand.Rand
 	injected  []injected
 
-	stop chan struct{}
-	done sync.WaitGroup
+	stop   chan struct{}
+	done   sync.WaitGroup
+	paused atomic.Bool
 }
+
+// PauseChanges stops the change generator (tests pause it to compare a
+// client with a service that holds still).
+func (s *Server) PauseChanges() { s.paused.Store(true) }
 
 type company struct {
 	id, name string
@@ -415,6 +421,9 @@ func (s *Server) generate(every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
+			if s.paused.Load() {
+				continue
+			}
 			// Bursts of one to three changes look like people at work.
 			s.mu.Lock()
 			n := 1 + s.rng.IntN(3)

@@ -6,6 +6,8 @@ package termtext
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Sanitize returns s as one line of plain text: escape sequences (CSI, OSC,
@@ -134,4 +136,17 @@ func skipString(s string, i int) int {
 		i++
 	}
 	return i
+}
+
+// Clip sanitises s and cuts it to at most width terminal cells, marking
+// the cut with an ellipsis. Wide characters count as two cells.
+func Clip(s string, width int) string {
+	s = Sanitize(s)
+	if width <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= width {
+		return s
+	}
+	return ansi.Truncate(s, width, "…")
 }

@@ -2,6 +2,8 @@ package termtext
 
 import (
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 	"testing"
 	"unicode/utf8"
 )
@@ -57,5 +59,26 @@ func FuzzSanitize(f *testing.F) {
 			t.Fatalf("not idempotent on %q", in)
 		}
 		_ = strings.ToUpper(out)
+	})
+}
+
+// FuzzClip checks that a clipped cell never passes its width, whatever the
+// text: wide characters, combining marks, escapes.
+func FuzzClip(f *testing.F) {
+	for _, s := range []string{"Adatum Corporation", "日本語のテキスト", "e\u0301e\u0301", "\x1b[31mred\x1b[0m", "👩‍👩‍👧 family"} {
+		f.Add(s, 8)
+	}
+	f.Fuzz(func(t *testing.T, in string, width int) {
+		width = width%200 + 1
+		if width < 1 {
+			width = -width + 1
+		}
+		out := Clip(in, width)
+		if w := ansi.StringWidth(out); w > width {
+			t.Fatalf("Clip(%q, %d) = %q is %d cells wide", in, width, out, w)
+		}
+		if strings.ContainsRune(out, 0x1b) {
+			t.Fatalf("escape survived in %q", out)
+		}
 	})
 }
