@@ -140,6 +140,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	interval := fs.Duration("interval", 10*time.Second, "time between delta rounds (Go duration: 200ms, 10s, 1m)")
 	rounds := fs.Int("rounds", 0, "stop after N rounds; 0: until interrupted")
 	onGone := fs.String("on-gone", "rebaseline", "on an expired delta link (410): rebaseline, or exit (code 4)")
+	progress := fs.Bool("progress", false, "write progress events (NDJSON) every second of a long baseline or round")
 	if code, ok := parse(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -152,7 +153,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return failure(stderr, "watch", err)
 	}
 	defer s.close()
-	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: *interval, Rounds: *rounds, ExitOnGone: *onGone == "exit"}, stdout, stderr)
+	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: *interval, Rounds: *rounds, ExitOnGone: *onGone == "exit", Progress: *progress}, stdout, stderr)
 }
 
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {

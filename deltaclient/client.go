@@ -5,6 +5,7 @@
 package deltaclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -110,29 +112,68 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 	if err != nil {
 		return nil, err
 	}
+	// Progress comes from this goroutine and from the one fetching ahead;
+	// callers see one call at a time.
+	var mu sync.Mutex
+	report := func(p Progress) {
+		if progress != nil {
+			mu.Lock()
+			progress(p)
+			mu.Unlock()
+		}
+	}
 	res := &Result{}
-	var a arena
 	count := int64(-1)
 	link := start
 	maxPages := c.MaxPages
 	if maxPages <= 0 {
 		maxPages = 100000
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var ahead *prefetch // the next page, fetched while this one decodes
+	defer func() {
+		if ahead != nil {
+			ahead.cancel()
+		}
+	}()
 	for {
 		if res.Pages >= maxPages {
 			return nil, fmt.Errorf("%w: stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", errPageLimit, res.Pages)
 		}
-		p, applied, n, err := c.pageWithRetry(ctx, link, origin, baseline && res.Pages == 0, &a, func(r *RetryInfo) {
-			if progress != nil {
-				progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, Retry: r})
+		onRetry := func(r *RetryInfo) {
+			report(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, Retry: r})
+		}
+		var f fetched
+		if ahead != nil && ahead.link == link {
+			f = ahead.wait()
+		} else {
+			if ahead != nil {
+				ahead.cancel()
 			}
-		})
-		res.Bytes += n
+			f = c.fetchWithRetry(ctx, link, origin, baseline && res.Pages == 0, onRetry)
+		}
+		ahead = nil
+		res.Bytes += f.n
+		if f.err != nil {
+			return nil, fmt.Errorf("page %d: %w", res.Pages+1, f.err)
+		}
+		// Guess the next link from the page's tail and start fetching it
+		// now; the decoded page has the final word.
+		if guess := guessNextLink(f.body); guess != "" && res.Pages+1 < maxPages {
+			if next, err := resolve(link, guess); err == nil && next != link && c.checkOrigin(origin, next, "nextLink") == nil {
+				ahead = c.fetchAhead(ctx, next, origin, onRetry)
+			}
+		}
+		p, err := decodePage(f.body, c.Identity)
 		if err != nil {
+			if ct := f.contentType; errors.Is(err, ErrNotJSON) && ct != "" {
+				err = fmt.Errorf("%w; Content-Type %s (a sign-in or proxy page? check --url and credentials)", err, ct)
+			}
 			return nil, fmt.Errorf("page %d: %w", res.Pages+1, err)
 		}
 		if res.Pages == 0 {
-			res.TrackingApplied = applied
+			res.TrackingApplied = f.applied
 			count = p.count
 		}
 		res.Pages++
@@ -141,9 +182,7 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 			res.Entries = make([]Entry, 0, p.count)
 		}
 		res.Entries = append(res.Entries, p.entries...)
-		if progress != nil {
-			progress(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, TrackingApplied: res.TrackingApplied})
-		}
+		report(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, TrackingApplied: res.TrackingApplied})
 		if p.nextLink == "" {
 			// Only the last page's deltaLink counts: one on a page that
 			// also has a nextLink is ignored.
@@ -192,34 +231,80 @@ func (c *Client) checkOrigin(origin, link, what string) error {
 	return nil
 }
 
-func (c *Client) pageWithRetry(ctx context.Context, link, origin string, track bool, a *arena, onRetry func(*RetryInfo)) (page, bool, int64, error) {
+// fetched is one page's body, read whole.
+type fetched struct {
+	body        []byte
+	applied     bool
+	contentType string
+	n           int64
+	err         error
+}
+
+// prefetch is a page being fetched in the background.
+type prefetch struct {
+	link   string
+	done   chan fetched
+	cancel context.CancelFunc
+}
+
+func (p *prefetch) wait() fetched { return <-p.done }
+
+func (c *Client) fetchAhead(ctx context.Context, link, origin string, onRetry func(*RetryInfo)) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{link: link, done: make(chan fetched, 1), cancel: cancel}
+	go func() { p.done <- c.fetchWithRetry(ctx, link, origin, false, onRetry) }()
+	return p
+}
+
+// guessNextLink finds a top-level nextLink by looking at the page's last
+// bytes (Business Central and the demo put it after the value array) or
+// first bytes (Graph puts it before). It is only a hint for fetching
+// ahead: the decoded page decides.
+func guessNextLink(body []byte) string {
+	for _, part := range [][]byte{body[max(0, len(body)-4096):], body[:min(len(body), 4096)]} {
+		for _, key := range []string{`"@odata.nextLink":"`, `"@nextLink":"`} {
+			i := bytes.LastIndex(part, []byte(key))
+			if i < 0 {
+				continue
+			}
+			rest := part[i+len(key):]
+			end := bytes.IndexByte(rest, '"')
+			if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+				return ""
+			}
+			return string(rest[:end])
+		}
+	}
+	return ""
+}
+
+func (c *Client) fetchWithRetry(ctx context.Context, link, origin string, track bool, onRetry func(*RetryInfo)) fetched {
 	pol := c.Retry.withDefaults()
 	var total int64
 	for attempt := 1; ; attempt++ {
-		mark := len(a.block)
-		p, applied, n, err := c.page(ctx, link, origin, track, a)
-		total += n
-		if err == nil {
-			return p, applied, total, nil
+		f := c.fetch(ctx, link, origin, track)
+		total += f.n
+		f.n = total
+		if f.err == nil {
+			return f
 		}
-		wait, retryable := pol.delay(err, attempt)
+		wait, retryable := pol.delay(f.err, attempt)
 		if !retryable || attempt >= pol.Tries || ctx.Err() != nil {
 			if retryable && attempt > 1 {
-				err = fmt.Errorf("gave up after %d tries: %w", attempt, err)
+				f.err = fmt.Errorf("gave up after %d tries: %w", attempt, f.err)
 			}
-			return p, applied, total, err
+			return f
 		}
-		if cap(a.block) > 0 && mark <= len(a.block) {
-			a.block = a.block[:mark]
-		}
-		onRetry(&RetryInfo{Attempt: attempt, Max: pol.Tries, Wait: wait, Err: err})
+		onRetry(&RetryInfo{Attempt: attempt, Max: pol.Tries, Wait: wait, Err: f.err})
 		if err := pol.Sleep(ctx, wait); err != nil {
-			return p, applied, total, err
+			f.err = err
+			return f
 		}
 	}
 }
 
-func (c *Client) page(ctx context.Context, link, origin string, track bool, a *arena) (p page, applied bool, n int64, err error) {
+// fetch GETs one page and reads its body whole, bounded by MaxBody.
+func (c *Client) fetch(ctx context.Context, link, origin string, track bool) (f fetched) {
 	var prefer []string
 	if track {
 		prefer = append(prefer, "odata.track-changes")
@@ -227,18 +312,36 @@ func (c *Client) page(ctx context.Context, link, origin string, track bool, a *a
 	if c.MaxPageSize > 0 {
 		prefer = append(prefer, "odata.maxpagesize="+strconv.Itoa(c.MaxPageSize))
 	}
-	n, err = c.do(ctx, link, origin, prefer, func(resp *http.Response, body io.Reader) error {
-		applied = strings.Contains(resp.Header.Get("Preference-Applied"), "track-changes")
-		var derr error
-		p, derr = decodePage(body, c.Identity, a)
-		if derr != nil && errors.Is(derr, ErrNotJSON) {
-			if ct := resp.Header.Get("Content-Type"); ct != "" {
-				derr = fmt.Errorf("%w; Content-Type %s (a sign-in or proxy page? check --url and credentials)", derr, ct)
-			}
-		}
-		return derr
+	f.n, f.err = c.do(ctx, link, origin, prefer, func(resp *http.Response, body io.Reader) error {
+		f.applied = strings.Contains(resp.Header.Get("Preference-Applied"), "track-changes")
+		f.contentType = resp.Header.Get("Content-Type")
+		var err error
+		f.body, err = readBody(body, resp.ContentLength)
+		return err
 	})
-	return p, applied, n, err
+	return f
+}
+
+// readBody reads a whole body into a slice of exactly its size: records
+// stay in it for as long as the snapshot holds them, so slack would be
+// kept too.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length > 0 && length < 1<<31 {
+		b := make([]byte, length)
+		n, err := io.ReadFull(r, b)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return b[:n], networkError(io.ErrUnexpectedEOF)
+		}
+		return b, err
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	if buf.Cap()-buf.Len() > buf.Len()/8 {
+		return bytes.Clone(buf.Bytes()), nil
+	}
+	return buf.Bytes(), nil
 }
 
 // do sends one GET (see send); after a 401, credentials that can be

@@ -54,16 +54,18 @@ func (idn Identity) classify(raw []byte) Entry {
 	rawjson.Members(raw, func(name, value []byte) bool {
 		switch string(name) {
 		case "@odata.context", "@context":
-			context, _ = rawjson.String(value)
+			context, _ = rawjson.StringView(value)
 		case "@removed", "@odata.removed":
 			removed, hasRemoved = true, true
 			if r := rawjson.Lookup(value, "reason"); r != nil {
 				reason, _ = rawjson.String(r)
 			}
 		case "@odata.id", "@id":
-			entityID, _ = rawjson.String(value)
+			entityID, _ = rawjson.StringView(value)
 		case "id":
-			idProp, _ = rawjson.String(value)
+			// The id shares the record's memory: a snapshot of a million
+			// records holds no second copy of a million ids.
+			idProp, _ = rawjson.StringView(value)
 		case "reason":
 			if !hasRemoved {
 				reason, _ = rawjson.String(value)
@@ -75,11 +77,11 @@ func (idn Identity) classify(raw []byte) Entry {
 						if keys == nil {
 							keys = map[string]string{}
 						}
-						keys[k], _ = rawjson.String(value)
+						keys[k], _ = rawjson.StringView(value)
 					}
 				}
 			} else if keyLike == "" && looksLikeKey(name) {
-				keyLike, _ = rawjson.String(value)
+				keyLike, _ = rawjson.StringView(value)
 			}
 		}
 		return true

@@ -1,7 +1,6 @@
 package deltaclient
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -27,22 +26,27 @@ var ErrNotJSON = errors.New("the server answered with something that is not JSON
 // stack or memory of whoever looks inside a record later.
 const maxDepth = 64
 
-// decodePage streams one page: each record is copied out of the decoder
-// into the arena as raw bytes and classified by a top-level scan; nothing
-// is decoded into maps.
-func decodePage(r io.Reader, idn Identity, a *arena) (page, error) {
+// DecodePage decodes a page already in memory, as Baseline and Delta do
+// with each response; Entries are subslices of body.
+func DecodePage(body []byte, idn Identity) ([]Entry, error) {
+	p, err := decodePage(body, idn)
+	return p.entries, err
+}
+
+// decodePage decodes one page held in body as a stream of tokens: each
+// record is validated, classified by a top-level scan and kept as a
+// subslice of body (no copy); nothing is decoded into maps. body must not
+// be modified afterwards.
+func decodePage(body []byte, idn Identity) (page, error) {
 	p := page{count: -1}
-	br := bufio.NewReaderSize(r, 64<<10)
-	if first, err := peekNonSpace(br); err != nil {
-		if err == io.EOF {
-			return p, fmt.Errorf("%w: the body was empty", ErrNotJSON)
-		}
-		return p, err
-	} else if first != '{' {
-		head, _ := br.Peek(64)
-		return p, fmt.Errorf("%w (it starts %q)", ErrNotJSON, excerpt(head, 40))
+	start := skipBOM(body)
+	if start == len(body) {
+		return p, fmt.Errorf("%w: the body was empty", ErrNotJSON)
 	}
-	dec := jsontext.NewDecoder(br, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if body[start] != '{' {
+		return p, fmt.Errorf("%w (it starts %q)", ErrNotJSON, excerpt(body[start:min(len(body), start+64)], 40))
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	if _, err := dec.ReadToken(); err != nil {
 		return p, malformed(dec, err)
 	}
@@ -55,7 +59,7 @@ func decodePage(r io.Reader, idn Identity, a *arena) (page, error) {
 		switch name := tok.String(); name {
 		case "value":
 			sawValue = true
-			if err := readValues(dec, idn, a, &p); err != nil {
+			if err := readValues(dec, body, idn, &p); err != nil {
 				return p, err
 			}
 		case "@odata.nextLink", "@nextLink":
@@ -91,7 +95,7 @@ func decodePage(r io.Reader, idn Identity, a *arena) (page, error) {
 	return p, nil
 }
 
-func readValues(dec *jsontext.Decoder, idn Identity, a *arena, p *page) error {
+func readValues(dec *jsontext.Decoder, body []byte, idn Identity, p *page) error {
 	if k := dec.PeekKind(); k != '[' {
 		if k == 0 {
 			_, err := dec.ReadToken()
@@ -114,16 +118,16 @@ func readValues(dec *jsontext.Decoder, idn Identity, a *arena, p *page) error {
 		if err != nil {
 			return malformed(dec, err)
 		}
-		if depth(v) > maxDepth {
+		// The value as it stands in body, which outlives the decoder.
+		end := int(dec.InputOffset())
+		v = body[end-len(v) : end : end]
+		if tooDeep(v) {
 			return fmt.Errorf("item %d of \"value\" nests deeper than %d levels", len(p.entries)+p.links+1, maxDepth)
 		}
 		e := idn.classify(v)
-		switch e.Kind {
-		case Link:
+		if e.Kind == Link {
 			p.links++
 			continue
-		case Record:
-			e.Raw = a.copy(v)
 		}
 		p.entries = append(p.entries, e)
 	}
@@ -175,6 +179,15 @@ func kindName(k jsontext.Kind) string {
 	return "missing"
 }
 
+// tooDeep reports a value nested past maxDepth. Counting brackets first
+// (a fast, vectorised scan) spares the walk for ordinary flat records.
+func tooDeep(v []byte) bool {
+	if bytes.Count(v, []byte("{"))+bytes.Count(v, []byte("[")) <= maxDepth {
+		return false
+	}
+	return depth(v) > maxDepth
+}
+
 // depth returns the deepest nesting of objects and arrays in a valid value.
 func depth(v []byte) int {
 	d, max := 0, 0
@@ -204,41 +217,19 @@ func depth(v []byte) int {
 	return max
 }
 
-func peekNonSpace(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
+// skipBOM returns the index of the first byte after leading whitespace
+// and a UTF-8 byte order mark (sent by some IIS-hosted services).
+func skipBOM(b []byte) int {
+	i := 0
+	for i < len(b) {
+		switch {
+		case b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n':
+			i++
+		case bytes.HasPrefix(b[i:], []byte{0xEF, 0xBB, 0xBF}):
+			i += 3
+		default:
+			return i
 		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case 0xEF: // UTF-8 byte order mark, sent by some IIS-hosted services
-			if rest, _ := br.Peek(2); bytes.Equal(rest, []byte{0xBB, 0xBF}) {
-				br.Discard(2)
-				continue
-			}
-		}
-		return b, br.UnreadByte()
 	}
-}
-
-// arena packs record bytes into large blocks: one allocation per block
-// instead of one per record, and no size-class rounding per record.
-type arena struct {
-	block []byte
-}
-
-const arenaBlock = 256 << 10
-
-func (a *arena) copy(v []byte) []byte {
-	if len(v) > arenaBlock/8 {
-		return bytes.Clone(v)
-	}
-	if cap(a.block)-len(a.block) < len(v) {
-		a.block = make([]byte, 0, arenaBlock)
-	}
-	start := len(a.block)
-	a.block = append(a.block, v...)
-	return a.block[start:len(a.block):len(a.block)]
+	return i
 }

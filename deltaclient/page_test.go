@@ -26,8 +26,7 @@ func TestDecodeRealShapes(t *testing.T) {
 		"record 60c4e274-0d87-e711-80e5-00155db19e6d|removed 2e451703-c686-e711-80e5-00155db19e6d deleted",
 	}
 	for i, src := range seedPages {
-		var a arena
-		p, err := decodePage(strings.NewReader(src), Identity{}, &a)
+		p, err := decodePage([]byte(src), Identity{})
 		if err != nil {
 			t.Fatalf("page %d: %v", i, err)
 		}
@@ -57,8 +56,7 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(`{"value":[{"id":"1","a":[[[[[[[[[[]]]]]]]]]]}]}`))
 	f.Add([]byte(`<html>sign in</html>`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var a arena
-		p, err := decodePage(bytes.NewReader(in), Identity{}, &a)
+		p, err := decodePage(in, Identity{})
 		if err != nil {
 			return
 		}

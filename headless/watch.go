@@ -41,6 +41,9 @@ type WatchOptions struct {
 	// BeforeRound, when set, is called before each round; tests change the
 	// service there.
 	BeforeRound func(round int)
+	// Progress writes a progress event every second of a long baseline or
+	// round; without it a line goes to stderr instead.
+	Progress bool
 }
 
 // Event is one line of watch output.
@@ -65,6 +68,8 @@ type Event struct {
 	Status   int             `json:"status,omitempty"`
 	Message  string          `json:"message,omitempty"`
 	Retrying bool            `json:"retrying,omitempty"`
+	Bytes    *int64          `json:"bytes,omitempty"`
+	Rate     *int64          `json:"recordsPerSecond,omitempty"`
 }
 
 // FieldJSON is one changed field of an updated event.
@@ -192,9 +197,20 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 }
 
 // retries reports each retried page as an error event that says watch is
-// going on.
+// going on, and progress once a second.
 func (w *watcher) retries(entity string) func(deltaclient.Progress) {
+	start := w.opts.Now()
+	last := start
 	return func(p deltaclient.Progress) {
+		if now := w.opts.Now(); p.Retry == nil && now.Sub(last) >= time.Second {
+			last = now
+			rate := int64(float64(p.Records) / now.Sub(start).Seconds())
+			if w.opts.Progress {
+				w.emit(Event{Entity: entity, Event: "progress", Pages: ptr(p.Pages), Records: ptr(p.Records), Bytes: ptr(p.Bytes), Rate: ptr(rate)})
+			} else {
+				fmt.Fprintf(w.stderr, "deltascope: %s: %d pages, %d records, %.1f MB so far, %d records/s\n", Sanitize(entity), p.Pages, p.Records, float64(p.Bytes)/1e6, rate)
+			}
+		}
 		if r := p.Retry; r != nil {
 			w.emit(Event{Entity: entity, Event: "error", Status: statusOf(r.Err), Retrying: true,
 				Message: fmt.Sprintf("page %d failed (%v); retrying in %s (%d/%d)", p.Pages+1, r.Err, r.Wait.Round(time.Millisecond), r.Attempt, r.Max)})

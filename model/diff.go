@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/deltascope/deltascope/internal/rawjson"
 )
@@ -15,11 +14,12 @@ type FieldChange struct {
 	Old, New []byte
 }
 
+// member is one property of a record; name is quoted, as in the record.
 type member struct{ name, value []byte }
 
 func members(obj []byte, into []member) []member {
-	rawjson.Members(obj, func(n, v []byte) bool {
-		into = append(into, member{bytes.Clone(n), v})
+	rawjson.MembersRaw(obj, func(n, v []byte) bool {
+		into = append(into, member{n, v})
 		return true
 	})
 	return into
@@ -61,7 +61,7 @@ func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
 		if ok && bytes.Equal(ov, m.value) {
 			continue
 		}
-		path := prefix + string(m.name)
+		path := prefix + rawjson.Unquote(m.name)
 		if ok && rawjson.IsObject(ov) && rawjson.IsObject(m.value) {
 			out = diffInto(out, path+".", ov, m.value)
 			continue
@@ -76,7 +76,7 @@ func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
 			continue
 		}
 		if _, ok := find(nm, m.name); !ok {
-			out = append(out, FieldChange{Path: prefix + string(m.name), Old: m.value})
+			out = append(out, FieldChange{Path: prefix + rawjson.Unquote(m.name), Old: m.value})
 		}
 	}
 	return out
@@ -108,7 +108,8 @@ func Merge(old, entry []byte) []byte {
 			out = append(out, ',')
 		}
 		first = false
-		out = appendName(out, name)
+		out = append(out, name...)
+		out = append(out, ':')
 		out = append(out, value...)
 	}
 	for _, m := range om {
@@ -124,24 +125,4 @@ func Merge(old, entry []byte) []byte {
 		}
 	}
 	return append(out, '}')
-}
-
-func appendName(out, name []byte) []byte {
-	out = append(out, '"')
-	if bytes.ContainsAny(name, "\"\\") || strings.ContainsFunc(string(name), func(r rune) bool { return r < 0x20 }) {
-		for _, c := range string(name) {
-			switch {
-			case c == '"' || c == '\\':
-				out = append(out, '\\', byte(c))
-			case c < 0x20:
-				out = append(out, []byte("\\u00")...)
-				out = append(out, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-			default:
-				out = append(out, string(c)...)
-			}
-		}
-	} else {
-		out = append(out, name...)
-	}
-	return append(out, '"', ':')
 }

@@ -43,6 +43,16 @@ func BuildSnapshot(entries []Entry) (*Snapshot, int) {
 	return s, skipped
 }
 
+// Clone returns a snapshot with the same records that changes
+// independently (the records themselves are shared: they never change).
+func (s *Snapshot) Clone() *Snapshot {
+	c := &Snapshot{index: make(map[string]int32, len(s.index)), ids: append([]string(nil), s.ids...), raws: append([][]byte(nil), s.raws...), dead: s.dead}
+	for k, v := range s.index {
+		c.index[k] = v
+	}
+	return c
+}
+
 // Len is the number of records.
 func (s *Snapshot) Len() int { return len(s.index) }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -44,6 +45,7 @@ type entity struct {
 	op       opKind
 	progress atomic.Pointer[deltaclient.Progress] // written by the running cmd
 	shown    deltaclient.Progress                 // copied from progress on ticks
+	started  time.Time                            // when the op in flight began
 	queued   bool                                 // a re-baseline waits for the round in flight
 
 	banner   *banner
@@ -79,7 +81,7 @@ func (m *Model) start(i int, op opKind) tea.Cmd {
 		}
 		return nil
 	}
-	e.busy, e.op = true, op
+	e.busy, e.op, e.started = true, op, m.now()
 	e.gen++
 	e.progress.Store(nil)
 	e.shown = deltaclient.Progress{}

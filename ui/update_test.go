@@ -391,3 +391,15 @@ func TestPicker(t *testing.T) {
 		t.Errorf("view %q", v)
 	}
 }
+
+func TestBaselineProgressWithRateAndTimeLeft(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{})
+	f.size(140, 30)
+	f.m.start(0, opBaseline)
+	f.clock.t = f.clock.t.Add(4 * time.Second)
+	_, e := f.m.selected()
+	e.progress.Store(&deltaclient.Progress{Pages: 20, Records: 40000, Bytes: 20 << 20, Count: 100000})
+	f.m.Update(spinner.TickMsg{})
+	f.mustShow("taking the baseline… 20 pages, 40,000 records, 20.0 MB, 10,000 records/s, about 6s left", "loading 20/50 pages")
+}

@@ -283,8 +283,7 @@ func (m *Model) diffView(h int) []string {
 	if n == 0 {
 		switch {
 		case e.busy:
-			p := e.shown
-			out = append(out, st.Dim.Render(fmt.Sprintf("  %s taking the baseline… %s, %s records, %s", m.spinner.View(), plural(p.Pages, "page"), count(p.Records), bytesText(p.Bytes))))
+			out = append(out, st.Dim.Render("  "+m.spinner.View()+" taking the baseline… "+m.progressText(e)))
 		case e.query != "":
 			out = append(out, st.Dim.Render("  no row matches the filter"))
 		case e.banner == nil:
@@ -321,6 +320,23 @@ func retryText(name string, r *deltaclient.RetryInfo) string {
 		}
 	}
 	return fmt.Sprintf("%s: %s, retrying in %s (%d/%d)", termtext.Sanitize(name), why, short(r.Wait), r.Attempt, r.Max)
+}
+
+// progressText says how far a baseline has come: pages, records, bytes,
+// speed, and the time left when the server gave @odata.count.
+func (m *Model) progressText(e *entity) string {
+	p := e.shown
+	s := fmt.Sprintf("%s, %s records, %s", plural(p.Pages, "page"), count(p.Records), bytesText(p.Bytes))
+	elapsed := m.now().Sub(e.started)
+	if elapsed < time.Second || p.Records == 0 {
+		return s
+	}
+	rate := float64(p.Records) / elapsed.Seconds()
+	s += fmt.Sprintf(", %s records/s", count(int(rate)))
+	if p.Count > int64(p.Records) {
+		s += ", about " + short(time.Duration(float64(p.Count-int64(p.Records))/rate*float64(time.Second))) + " left"
+	}
+	return s
 }
 
 func bytesText(n int64) string {

@@ -35,8 +35,12 @@ var (
 type rngReader struct{ r *rand.Rand }
 
 func (g rngReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(g.r.Uint32())
+	for i := 0; i < len(p); i += 8 {
+		v := g.r.Uint64()
+		for j := i; j < len(p) && j < i+8; j++ {
+			p[j] = byte(v)
+			v >>= 8
+		}
 	}
 	return len(p), nil
 }

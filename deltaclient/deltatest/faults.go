@@ -238,7 +238,7 @@ var hostileValues = []string{
 	"\u202eevil.exe\u202c Traders",
 	"Zero\u200dWidth\u200bJoin",
 	"OSC 52 \x1b]52;c;aGVsbG8=\x07 clipboard",
-	"\x9b31mC1 CSI",
+	"\u009b31mC1 CSI",
 	"Bell\a Ringers",
 	"DCS \x1bPq#0;2;0;0;0\x1b\\ sixel",
 	"Tab\tand\nnewline",

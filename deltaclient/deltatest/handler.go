@@ -305,10 +305,11 @@ func (s *Server) removal(ctxBase, collURL, id, reason string) []byte {
 // etag, as Microsoft Graph sends updates.
 func partial(before, after *record) []byte {
 	var b bytes.Buffer
+	bf, af := before.fields(), after.fields()
 	b.WriteString(`{"@odata.etag":"` + etag(after.version) + `","id":`)
-	b.Write(getField(after.fields, "id"))
-	for _, f := range after.fields {
-		if f.name != "id" && !bytes.Equal(getField(before.fields, f.name), f.value) {
+	b.Write(getField(af, "id"))
+	for _, f := range af {
+		if f.name != "id" && !bytes.Equal(getField(bf, f.name), f.value) {
 			b.WriteString(`,"` + f.name + `":`)
 			b.Write(f.value)
 		}

@@ -2,9 +2,13 @@ package deltatest
 
 import (
 	"bytes"
+
+	"github.com/go-json-experiment/json/jsontext"
+
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/deltascope/deltascope/internal/rawjson"
 	"sort"
 	"strconv"
 	"time"
@@ -17,11 +21,24 @@ type field struct {
 }
 
 // record is one immutable version of a record; a change makes a new one.
+// Only its encoded form is kept (a million-record demo holds a million of
+// them); fields are parsed back out when a change needs them.
 type record struct {
 	id      string
-	fields  []field // "id" first, then the rest in BC's order
 	version uint64
 	raw     []byte // the full JSON object with @odata.etag, encoded once
+}
+
+// fields returns the record's properties in order, without @odata.etag.
+func (r *record) fields() []field {
+	var fs []field
+	rawjson.Members(r.raw, func(name, value []byte) bool {
+		if string(name) != "@odata.etag" {
+			fs = append(fs, field{string(name), value})
+		}
+		return true
+	})
+	return fs
 }
 
 // state is a record at a version; rec is nil once deleted.
@@ -36,7 +53,7 @@ type entitySet struct {
 	name     string
 	order    []string // creation order, ids; deleted ones stay until compaction
 	current  map[string]*record
-	history  map[string][]state
+	history  map[string][]state // only for records changed after the start
 	log      []logEntry
 	epoch    int // bumped by Expire: older tokens answer 410
 	gen      func(s *Server, id string) []field
@@ -50,20 +67,22 @@ type logEntry struct {
 	id      string
 }
 
-func (s *Server) encodeRecord(r *record) {
-	var b bytes.Buffer
-	b.Grow(600)
-	b.WriteString(`{"@odata.etag":"`)
-	b.WriteString(etag(r.version))
-	b.WriteString(`"`)
-	for _, f := range r.fields {
-		b.WriteString(`,"`)
-		b.WriteString(f.name)
-		b.WriteString(`":`)
-		b.Write(f.value)
+func encodeRecord(fields []field, version uint64) []byte {
+	n := 48
+	for _, f := range fields {
+		n += len(f.name) + len(f.value) + 4
 	}
-	b.WriteByte('}')
-	r.raw = b.Bytes()
+	b := make([]byte, 0, n)
+	b = append(b, `{"@odata.etag":"`...)
+	b = append(b, etag(version)...)
+	b = append(b, '"')
+	for _, f := range fields {
+		b = append(b, `,"`...)
+		b = append(b, f.name...)
+		b = append(b, `":`...)
+		b = append(b, f.value...)
+	}
+	return append(b, '}')
 }
 
 func etag(version uint64) string {
@@ -71,15 +90,21 @@ func etag(version uint64) string {
 	return `W/\"` + base64.StdEncoding.EncodeToString([]byte(inner)) + `\"`
 }
 
-// commit records a new version of id in set (rec nil: deleted). The caller
-// holds s.mu.
-func (s *Server) commit(es *entitySet, id string, rec *record) {
+// commit records a new version of id in set (fields nil: deleted). The
+// caller holds s.mu.
+func (s *Server) commit(es *entitySet, id string, fields []field) {
 	s.version++
 	v := s.version
-	if rec != nil {
-		rec.version = v
-		rec.fields = setField(rec.fields, "lastModifiedDateTime", jsonString(s.timeAt(v).Format(time.RFC3339Nano)))
-		s.encodeRecord(rec)
+	if _, seen := es.history[id]; !seen {
+		// The first change of a record from the start: keep how it began.
+		if old := es.current[id]; old != nil {
+			es.history[id] = []state{{version: 0, rec: old}}
+		}
+	}
+	var rec *record
+	if fields != nil {
+		fields = setField(fields, "lastModifiedDateTime", jsonString(s.timeAt(v).Format(time.RFC3339Nano)))
+		rec = &record{id: id, version: v, raw: encodeRecord(fields, v)}
 		if _, ok := es.current[id]; !ok {
 			es.order = append(es.order, id)
 		}
@@ -94,7 +119,10 @@ func (s *Server) commit(es *entitySet, id string, rec *record) {
 // at returns the record id as it was at version v, nil when it did not
 // exist then.
 func (es *entitySet) at(id string, v uint64) *record {
-	h := es.history[id]
+	h, changed := es.history[id]
+	if !changed {
+		return es.current[id] // as it was at the start
+	}
 	i := sort.Search(len(h), func(i int) bool { return h[i].version > v })
 	if i == 0 {
 		return nil
@@ -154,8 +182,16 @@ func jsonValue(v any) ([]byte, error) {
 	switch v := v.(type) {
 	case json.RawMessage:
 		return v, nil
+	case string:
+		if b, err := jsontext.AppendQuote(nil, v); err == nil {
+			return b, nil
+		}
 	case int:
 		return strconv.AppendInt(nil, int64(v), 10), nil
+	case bool:
+		return strconv.AppendBool(nil, v), nil
+	case jsonNumber:
+		return []byte(v), nil
 	}
 	return json.Marshal(v)
 }
@@ -202,5 +238,5 @@ func (f *filter) matches(r *record) bool {
 	if f == nil {
 		return true
 	}
-	return bytes.Equal(getField(r.fields, f.field), f.value)
+	return bytes.Equal(rawjson.Lookup(r.raw, f.field), f.value)
 }

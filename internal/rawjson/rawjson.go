@@ -7,6 +7,7 @@ package rawjson
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -58,6 +59,53 @@ func Members(obj []byte, fn func(name, value []byte) bool) {
 	}
 }
 
+// MembersRaw is Members with each name as it stands in obj: quoted, escapes
+// unresolved. It never allocates, and the name stays valid as long as obj.
+func MembersRaw(obj []byte, fn func(name, value []byte) bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] == '}' {
+			return
+		}
+		if obj[i] == ',' {
+			i++
+			continue
+		}
+		if obj[i] != '"' {
+			return
+		}
+		end := skipString(obj, i)
+		if end < 0 {
+			return
+		}
+		name := obj[i:end]
+		i = skipSpace(obj, end)
+		if i >= len(obj) || obj[i] != ':' {
+			return
+		}
+		i = skipSpace(obj, i+1)
+		vend := SkipValue(obj, i)
+		if vend < 0 {
+			return
+		}
+		if !fn(name, obj[i:vend]) {
+			return
+		}
+		i = vend
+	}
+}
+
+// Unquote returns the name or string of a quoted JSON string.
+func Unquote(quoted []byte) string {
+	s, _ := String(quoted)
+	return s
+}
+
 // Lookup returns the raw value of the first member called name, or nil.
 func Lookup(obj []byte, name string) []byte {
 	var found []byte
@@ -94,6 +142,23 @@ func String(value []byte) (s string, ok bool) {
 	default:
 		return string(value), true
 	}
+}
+
+// StringView is String for values that are plain JSON strings without
+// escapes: it returns a string sharing value's memory (no allocation). The
+// caller must never modify value afterwards. Other values fall back to
+// String.
+func StringView(value []byte) (string, bool) {
+	if len(value) >= 2 && value[0] == '"' {
+		inner := value[1 : len(value)-1]
+		if len(inner) == 0 {
+			return "", true
+		}
+		if bytes.IndexByte(inner, '\\') < 0 {
+			return unsafe.String(&inner[0], len(inner)), true
+		}
+	}
+	return String(value)
 }
 
 // IsObject reports whether the raw value is a JSON object.
