@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -98,21 +99,29 @@ type Result struct {
 // for, following every nextLink; the deltaLink comes from the last page.
 // A collection without a deltaLink is an *UnsupportedError.
 func (c *Client) Baseline(ctx context.Context, url string, progress func(Progress)) (*Result, error) {
-	return c.run(ctx, url, true, progress)
+	return c.run(ctx, url, true, progress, nil)
+}
+
+// BaselinePages is Baseline handing each page's entries to page as it
+// arrives, in order, instead of collecting them in the Result: the caller
+// builds its snapshot while the next pages are still decoding. On error
+// what page received is incomplete and must be discarded.
+func (c *Client) BaselinePages(ctx context.Context, url string, progress func(Progress), page func([]Entry)) (*Result, error) {
+	return c.run(ctx, url, true, progress, page)
 }
 
 // Delta fetches one round from deltaLink, used exactly as given, following
 // nextLinks; the result carries the new deltaLink from the last page.
 func (c *Client) Delta(ctx context.Context, deltaLink string, progress func(Progress)) (*Result, error) {
-	return c.run(ctx, deltaLink, false, progress)
+	return c.run(ctx, deltaLink, false, progress, nil)
 }
 
-func (c *Client) run(ctx context.Context, start string, baseline bool, progress func(Progress)) (*Result, error) {
+func (c *Client) run(ctx context.Context, start string, baseline bool, progress func(Progress), each func([]Entry)) (*Result, error) {
 	origin, err := originOf(start)
 	if err != nil {
 		return nil, err
 	}
-	// Progress comes from this goroutine and from the one fetching ahead;
+	// Progress comes from this goroutine and from the ones fetching pages;
 	// callers see one call at a time.
 	var mu sync.Mutex
 	report := func(p Progress) {
@@ -124,65 +133,59 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 	}
 	res := &Result{}
 	count := int64(-1)
-	link := start
+	records := 0
 	maxPages := c.MaxPages
 	if maxPages <= 0 {
 		maxPages = 100000
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var ahead *prefetch // the next page, fetched while this one decodes
-	defer func() {
-		if ahead != nil {
-			ahead.cancel()
-		}
-	}()
+	defer cancel() // stops any page still being fetched ahead
+	// last is the progress so far, for retries reported from the page
+	// goroutines.
+	var last Progress
+	pl := &pipeline{c: c, ctx: ctx, origin: origin, slots: make(chan struct{}, 2), onRetry: func(r *RetryInfo) {
+		mu.Lock()
+		p := last
+		mu.Unlock()
+		p.Retry = r
+		report(p)
+	}}
+	job := pl.start(start, baseline, maxPages-1)
 	for {
 		if res.Pages >= maxPages {
 			return nil, fmt.Errorf("%w: stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", errPageLimit, res.Pages)
 		}
-		onRetry := func(r *RetryInfo) {
-			report(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, Retry: r})
+		r := <-job.done
+		if r.slot {
+			<-pl.slots
 		}
-		var f fetched
-		if ahead != nil && ahead.link == link {
-			f = ahead.wait()
-		} else {
-			if ahead != nil {
-				ahead.cancel()
+		res.Bytes += r.n
+		if r.err != nil {
+			if ct := r.contentType; errors.Is(r.err, ErrNotJSON) && ct != "" {
+				r.err = fmt.Errorf("%w; Content-Type %s (a sign-in or proxy page? check --url and credentials)", r.err, ct)
 			}
-			f = c.fetchWithRetry(ctx, link, origin, baseline && res.Pages == 0, onRetry)
+			return nil, fmt.Errorf("page %d: %w", res.Pages+1, r.err)
 		}
-		ahead = nil
-		res.Bytes += f.n
-		if f.err != nil {
-			return nil, fmt.Errorf("page %d: %w", res.Pages+1, f.err)
-		}
-		// Guess the next link from the page's tail and start fetching it
-		// now; the decoded page has the final word.
-		if guess := guessNextLink(f.body); guess != "" && res.Pages+1 < maxPages {
-			if next, err := resolve(link, guess); err == nil && next != link && c.checkOrigin(origin, next, "nextLink") == nil {
-				ahead = c.fetchAhead(ctx, next, origin, onRetry)
-			}
-		}
-		p, err := decodePage(f.body, c.Identity)
-		if err != nil {
-			if ct := f.contentType; errors.Is(err, ErrNotJSON) && ct != "" {
-				err = fmt.Errorf("%w; Content-Type %s (a sign-in or proxy page? check --url and credentials)", err, ct)
-			}
-			return nil, fmt.Errorf("page %d: %w", res.Pages+1, err)
-		}
+		p := r.page
 		if res.Pages == 0 {
-			res.TrackingApplied = f.applied
+			res.TrackingApplied = r.applied
 			count = p.count
 		}
 		res.Pages++
 		res.Links += p.links
-		if res.Entries == nil && p.count > 0 && p.count < 1<<24 {
-			res.Entries = make([]Entry, 0, p.count)
+		records += len(p.entries)
+		if each != nil {
+			each(p.entries)
+		} else {
+			if res.Entries == nil && p.count > 0 && p.count < 1<<24 {
+				res.Entries = make([]Entry, 0, p.count)
+			}
+			res.Entries = append(res.Entries, p.entries...)
 		}
-		res.Entries = append(res.Entries, p.entries...)
-		report(Progress{Pages: res.Pages, Records: len(res.Entries), Bytes: res.Bytes, Count: count, TrackingApplied: res.TrackingApplied})
+		mu.Lock()
+		last = Progress{Pages: res.Pages, Records: records, Bytes: res.Bytes, Count: count, TrackingApplied: res.TrackingApplied}
+		mu.Unlock()
+		report(last)
 		if p.nextLink == "" {
 			// Only the last page's deltaLink counts: one on a page that
 			// also has a nextLink is ignored.
@@ -192,7 +195,7 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 				}
 				return nil, fmt.Errorf("page %d of the round has neither a nextLink nor a new deltaLink; the previous link is kept", res.Pages)
 			}
-			if res.DeltaLink, err = resolve(link, p.deltaLink); err != nil {
+			if res.DeltaLink, err = resolve(job.link, p.deltaLink); err != nil {
 				return nil, fmt.Errorf("page %d: the deltaLink %q is not a URL: %w", res.Pages, p.deltaLink, err)
 			}
 			if err := c.checkOrigin(origin, res.DeltaLink, "deltaLink"); err != nil {
@@ -200,18 +203,101 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 			}
 			return res, nil
 		}
-		next, err := resolve(link, p.nextLink)
+		next, err := resolve(job.link, p.nextLink)
 		if err != nil {
 			return nil, fmt.Errorf("page %d: the nextLink %q is not a URL: %w", res.Pages, p.nextLink, err)
 		}
-		if next == link {
+		if next == job.link {
 			return nil, fmt.Errorf("page %d: the nextLink points at the page itself (a paging loop on the server)", res.Pages)
 		}
 		if err := c.checkOrigin(origin, next, "nextLink"); err != nil {
 			return nil, err
 		}
-		link = next
+		ahead := job.next.Load()
+		if ahead == nil || ahead.link != next {
+			// The guess was wrong (or there was none): drop it, fetch
+			// the real next page.
+			if ahead != nil {
+				pl.drop(ahead)
+			}
+			ahead = pl.start(next, false, maxPages-res.Pages-1)
+		}
+		job = ahead
 	}
+}
+
+// pipeline fetches and decodes pages in goroutines, two at a time: when a
+// page's body has arrived, the next page (its nextLink guessed from the
+// body's tail) is fetched while this one decodes, so download and decoding
+// overlap and both cores decode. The loop in run takes results in order
+// and checks each guess against the decoded page.
+type pipeline struct {
+	c       *Client
+	ctx     context.Context
+	origin  string
+	slots   chan struct{} // pages fetched or decoded but not yet taken
+	onRetry func(*RetryInfo)
+}
+
+type pageJob struct {
+	link   string
+	done   chan pageResult
+	cancel context.CancelFunc
+	next   atomic.Pointer[pageJob] // the page after, started on a guess
+}
+
+type pageResult struct {
+	fetched
+	page page
+	slot bool // the job holds a slot, released by whoever takes the result
+}
+
+// drop cancels a page fetched on a wrong guess, and the ones it started.
+func (pl *pipeline) drop(j *pageJob) {
+	j.cancel()
+	go func() {
+		if r := <-j.done; r.slot {
+			<-pl.slots
+		}
+		if n := j.next.Load(); n != nil {
+			pl.drop(n)
+		}
+	}()
+}
+
+// start fetches and decodes link in a goroutine. budget is how many more
+// pages may be started ahead of it.
+func (pl *pipeline) start(link string, track bool, budget int) *pageJob {
+	return pl.startIn(pl.ctx, link, track, budget)
+}
+
+// startIn starts a job under parent: dropping a job cancels the ones it
+// started too.
+func (pl *pipeline) startIn(parent context.Context, link string, track bool, budget int) *pageJob {
+	ctx, cancel := context.WithCancel(parent)
+	j := &pageJob{link: link, done: make(chan pageResult, 1), cancel: cancel}
+	go func() {
+		select {
+		case pl.slots <- struct{}{}:
+		case <-ctx.Done():
+			j.done <- pageResult{fetched: fetched{err: ctx.Err()}}
+			return
+		}
+		f := pl.c.fetchWithRetry(ctx, link, pl.origin, track, pl.onRetry)
+		if f.err != nil {
+			j.done <- pageResult{fetched: f, slot: true}
+			return
+		}
+		if guess := guessNextLink(f.body); guess != "" && budget > 0 {
+			if next, err := resolve(link, guess); err == nil && next != link && pl.c.checkOrigin(pl.origin, next, "nextLink") == nil {
+				j.next.Store(pl.startIn(ctx, next, false, budget-1))
+			}
+		}
+		p, err := decodePage(f.body, pl.c.Identity)
+		f.err = err
+		j.done <- pageResult{fetched: f, page: p, slot: true}
+	}()
+	return j
 }
 
 var errPageLimit = errors.New("page limit reached")
@@ -238,22 +324,6 @@ type fetched struct {
 	contentType string
 	n           int64
 	err         error
-}
-
-// prefetch is a page being fetched in the background.
-type prefetch struct {
-	link   string
-	done   chan fetched
-	cancel context.CancelFunc
-}
-
-func (p *prefetch) wait() fetched { return <-p.done }
-
-func (c *Client) fetchAhead(ctx context.Context, link, origin string, onRetry func(*RetryInfo)) *prefetch {
-	ctx, cancel := context.WithCancel(ctx)
-	p := &prefetch{link: link, done: make(chan fetched, 1), cancel: cancel}
-	go func() { p.done <- c.fetchWithRetry(ctx, link, origin, false, onRetry) }()
-	return p
 }
 
 // guessNextLink finds a top-level nextLink by looking at the page's last

@@ -1,6 +1,7 @@
 package deltaclient
 
 import (
+	"bytes"
 	"net/url"
 	"sort"
 	"strings"
@@ -42,9 +43,32 @@ type Identity struct {
 	KeyFields []string
 }
 
+// markers are the texts any removal or link row must contain; a record
+// without any of them is an ordinary record.
+var markers = [][]byte{[]byte("removed\""), []byte("$deleted"), []byte("/$link")}
+
 // classify reads the top-level members of one value item and says what it
 // is and whom it names. It never decodes nested values.
 func (idn Identity) classify(raw []byte) Entry {
+	// Fast path for the common case, a plain record with an id: skip the
+	// walk over every member once the id is found.
+	if len(idn.KeyFields) == 0 && !bytes.Contains(raw, markers[0]) && !bytes.Contains(raw, markers[1]) && !bytes.Contains(raw, markers[2]) {
+		var id string
+		rawjson.MembersRaw(raw, func(name, value []byte) bool {
+			if string(name) == `"id"` {
+				id, _ = rawjson.StringView(value)
+				return false
+			}
+			return true
+		})
+		if id != "" {
+			return Entry{Kind: Record, ID: id, Raw: raw}
+		}
+	}
+	return idn.classifySlow(raw)
+}
+
+func (idn Identity) classifySlow(raw []byte) Entry {
 	var (
 		context, reason, idProp, entityID string
 		removed, hasRemoved               bool
@@ -80,7 +104,7 @@ func (idn Identity) classify(raw []byte) Entry {
 						keys[k], _ = rawjson.StringView(value)
 					}
 				}
-			} else if keyLike == "" && looksLikeKey(name) {
+			} else if keyLike == "" && idProp == "" && looksLikeKey(name) {
 				keyLike, _ = rawjson.StringView(value)
 			}
 		}

@@ -39,7 +39,7 @@ func (c *Client) Probe(ctx context.Context, url string, maxPages int) ProbeResul
 	pc.MaxPages = maxPages
 	pc.Retry.Tries = min(max(pc.Retry.Tries, 1), 2)
 	var applied bool
-	res, err := pc.run(ctx, url, true, func(p Progress) { applied = applied || p.TrackingApplied })
+	res, err := pc.run(ctx, url, true, func(p Progress) { applied = applied || p.TrackingApplied }, func([]Entry) {})
 	var (
 		uns  *UnsupportedError
 		he   *HTTPError

@@ -53,6 +53,13 @@ func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
 	om := members(old, buf[:0])
 	var nbuf [32]member
 	nm := members(new, nbuf[:0])
+	return diffMembers(out, prefix, om, nm, true)
+}
+
+// diffMembers lists changes from om to nm. With removals, a name missing
+// from nm is a removed field; a partial entry passes false: there, absent
+// means unchanged.
+func diffMembers(out []FieldChange, prefix string, om, nm []member, removals bool) []FieldChange {
 	for _, m := range nm {
 		if isControl(m.name) {
 			continue
@@ -72,7 +79,7 @@ func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
 		out = append(out, FieldChange{Path: path, Old: ov, New: m.value})
 	}
 	for _, m := range om {
-		if isControl(m.name) {
+		if !removals || isControl(m.name) {
 			continue
 		}
 		if _, ok := find(nm, m.name); !ok {
@@ -86,6 +93,16 @@ func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
 // field of the old record present) replaces it; a partial one, as Graph
 // sends, keeps the fields it omits, in their old place.
 func Merge(old, entry []byte) []byte {
+	merged, _ := mergeDiff(old, entry)
+	return merged
+}
+
+// mergeDiff is Merge and Diff(old, merged) in one walk over each record,
+// the hot path of applying a large delta.
+func mergeDiff(old, entry []byte) ([]byte, []FieldChange) {
+	if bytes.Equal(old, entry) {
+		return entry, nil
+	}
 	var buf [32]member
 	om := members(old, buf[:0])
 	var nbuf [32]member
@@ -98,7 +115,7 @@ func Merge(old, entry []byte) []byte {
 		}
 	}
 	if full {
-		return entry
+		return entry, diffMembers(nil, "", om, nm, false)
 	}
 	out := make([]byte, 0, len(old)+len(entry))
 	out = append(out, '{')
@@ -124,5 +141,7 @@ func Merge(old, entry []byte) []byte {
 			write(m.name, m.value)
 		}
 	}
-	return append(out, '}')
+	// A partial entry changes only the fields it carries; the merged
+	// record's other fields are the old ones.
+	return append(out, '}'), diffMembers(nil, "", om, nm, false)
 }

@@ -78,43 +78,51 @@ type Round struct {
 // the fields it omits) and their changed fields listed.
 func (s *Snapshot) Apply(entries []Entry) *Round {
 	r := &Round{Changes: make([]Change, 0, len(entries))}
-	type netState struct{ before, onlyRemovals bool }
-	seen := make(map[string]*netState, len(entries))
+	// Per record touched: did it exist before the round, does it now, and
+	// was every entry for it a removal. One map lookup each way.
+	const (
+		before = 1 << iota
+		after
+		updated
+	)
+	seen := make(map[string]uint8, len(entries))
 	order := make([]string, 0, len(entries))
 	for i := range entries {
 		e := &entries[i]
-		st := seen[e.ID]
-		if st == nil {
-			_, had := s.index[e.ID]
-			st = &netState{before: had, onlyRemovals: true}
-			seen[e.ID] = st
+		at, had := s.index[e.ID]
+		st, ok := seen[e.ID]
+		if !ok {
+			if had {
+				st = before
+			}
 			order = append(order, e.ID)
 		}
 		if e.Removed {
-			old, ok := s.remove(e.ID)
-			r.Changes = append(r.Changes, Change{Kind: Deleted, ID: e.ID, Record: old, Reason: e.Reason, Unknown: !ok})
+			old, _ := s.remove(e.ID)
+			r.Changes = append(r.Changes, Change{Kind: Deleted, ID: e.ID, Record: old, Reason: e.Reason, Unknown: !had})
+			seen[e.ID] = st &^ after
 			continue
 		}
-		st.onlyRemovals = false
-		old, ok := s.Get(e.ID)
-		if !ok {
+		st |= after | updated
+		seen[e.ID] = st
+		if !had {
 			s.put(e.ID, e.Raw)
 			r.Changes = append(r.Changes, Change{Kind: Added, ID: e.ID, Record: e.Raw})
 			continue
 		}
-		merged := Merge(old, e.Raw)
-		s.put(e.ID, merged)
-		r.Changes = append(r.Changes, Change{Kind: Updated, ID: e.ID, Record: merged, Previous: old, Fields: Diff(old, merged)})
+		old := s.raws[at]
+		merged, fields := mergeDiff(old, e.Raw)
+		s.raws[at] = merged
+		r.Changes = append(r.Changes, Change{Kind: Updated, ID: e.ID, Record: merged, Previous: old, Fields: fields})
 	}
 	for _, id := range order {
 		st := seen[id]
-		_, after := s.index[id]
 		switch {
-		case st.before && after:
+		case st&before != 0 && st&after != 0:
 			r.Updated++
-		case !st.before && after:
+		case st&before == 0 && st&after != 0:
 			r.Added++
-		case st.before && !after, st.onlyRemovals:
+		case st&before != 0, st&updated == 0: // gone, or only removals of unknown records
 			r.Deleted++
 		}
 	}

@@ -31,7 +31,12 @@ func NewSnapshot(n int) *Snapshot {
 // its last form. It returns the snapshot and how many removals it skipped.
 func BuildSnapshot(entries []Entry) (*Snapshot, int) {
 	s := NewSnapshot(len(entries))
-	skipped := 0
+	return s, s.Add(entries)
+}
+
+// Add puts a baseline's entries into the snapshot as they arrive, page by
+// page, with the rules of BuildSnapshot; it returns the removals skipped.
+func (s *Snapshot) Add(entries []Entry) (skipped int) {
 	for i := range entries {
 		e := &entries[i]
 		if e.Removed {
@@ -40,13 +45,14 @@ func BuildSnapshot(entries []Entry) (*Snapshot, int) {
 		}
 		s.put(e.ID, e.Raw)
 	}
-	return s, skipped
+	return skipped
 }
 
 // Clone returns a snapshot with the same records that changes
 // independently (the records themselves are shared: they never change).
 func (s *Snapshot) Clone() *Snapshot {
-	c := &Snapshot{index: make(map[string]int32, len(s.index)), ids: append([]string(nil), s.ids...), raws: append([][]byte(nil), s.raws...), dead: s.dead}
+	n := len(s.ids) + len(s.ids)/8 // room to grow without copying at once
+	c := &Snapshot{index: make(map[string]int32, n), ids: append(make([]string, 0, n), s.ids...), raws: append(make([][]byte, 0, n), s.raws...), dead: s.dead}
 	for k, v := range s.index {
 		c.index[k] = v
 	}

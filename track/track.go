@@ -46,11 +46,10 @@ func (t *Tracker) Baseline(ctx context.Context, progress func(deltaclient.Progre
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	start := t.Clock()
-	res, err := t.Client.Baseline(ctx, t.URL, progress)
+	snap, res, err := t.fetchBaseline(ctx, t.URL, progress)
 	if err != nil {
 		return nil, err
 	}
-	snap, _ := model.BuildSnapshot(entries(res.Entries))
 	t.snap, t.deltaLink, t.seq = snap, res.DeltaLink, 0
 	return &model.Round{Baseline: true, Time: start, Duration: t.Clock().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
 }
@@ -93,16 +92,36 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	start := t.Clock()
-	res, err := t.Client.Baseline(ctx, url, progress)
+	snap, res, err := t.fetchBaseline(ctx, url, progress)
 	if err != nil {
 		return nil, err
 	}
-	snap, _ := model.BuildSnapshot(entries(res.Entries))
 	r := model.Compare(t.snap, snap)
 	t.snap, t.deltaLink = snap, res.DeltaLink
 	t.seq++
 	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	return r, nil
+}
+
+// fetchBaseline builds a new snapshot page by page as the baseline
+// arrives; it is only returned once every page did.
+func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Snapshot, *deltaclient.Result, error) {
+	var snap *model.Snapshot
+	var buf []model.Entry
+	res, err := t.Client.BaselinePages(ctx, url, progress, func(page []deltaclient.Entry) {
+		if snap == nil {
+			snap = model.NewSnapshot(len(page))
+		}
+		buf = appendEntries(buf[:0], page)
+		snap.Add(buf)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if snap == nil {
+		snap = model.NewSnapshot(0)
+	}
+	return snap, res, nil
 }
 
 // DeltaLink is the link the next round will use.
@@ -128,7 +147,10 @@ func (t *Tracker) Records() map[string][]byte {
 
 // entries converts the client's entries to the model's, links dropped.
 func entries(in []deltaclient.Entry) []model.Entry {
-	out := make([]model.Entry, 0, len(in))
+	return appendEntries(make([]model.Entry, 0, len(in)), in)
+}
+
+func appendEntries(out []model.Entry, in []deltaclient.Entry) []model.Entry {
 	for i := range in {
 		e := &in[i]
 		switch e.Kind {

@@ -6,9 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
 	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/track"
 )
 
 // bigRound makes a round of n changes: 70% updates of two fields, 20% adds,
@@ -86,5 +90,65 @@ func BenchmarkFilter100kRows(b *testing.B) {
 		if len(e.match) == 0 {
 			b.Fatal("no match")
 		}
+	}
+}
+
+// loadingInBackground keeps a 1,000,000-record baseline loading (again and
+// again) from the demo service until stop is closed, reporting progress
+// into e as the real command does.
+func loadingInBackground(b *testing.B, m *Model) (stop func()) {
+	srv := deltatest.NewServer(deltatest.Options{Seed: 1, Records: 1_000_000, PageSize: 2000, Sets: []string{"customers"}})
+	tr := track.New("big", srv.CollectionURL("customers"), &deltaclient.Client{MaxPageSize: 2000})
+	e := &entity{Entity: model.Entity{Name: "big"}, tracker: tr}
+	m.entities = append(m.entities, e)
+	m.refilterList()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	m.start(len(m.entities)-1, opBaseline) // marks it loading; the loop below does the work
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			tr.Baseline(ctx, func(p deltaclient.Progress) { e.progress.Store(&p) })
+		}
+	}()
+	// Wait until the first pages are in, so every frame is drawn mid-load.
+	for e.progress.Load() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	return func() { close(done); cancel(); <-finished; srv.Close() }
+}
+
+// BenchmarkViewWhileLoading1M draws frames of the diff pane with 100,000
+// change rows while a 1,000,000-record baseline loads on both cores in
+// the background (target < 2 ms a frame).
+func BenchmarkViewWhileLoading1M(b *testing.B) {
+	m, e := benchModel(100_000)
+	stop := loadingInBackground(b, m)
+	defer stop()
+	h := m.diffRows(e)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.diff.move(h, e.rows(), h)
+		m.Update(spinner.TickMsg{})
+		_ = m.View()
+	}
+}
+
+// BenchmarkKeyWhileLoading1M handles a key press (Update) while a
+// 1,000,000-record baseline loads (target: well under 100 ms).
+func BenchmarkKeyWhileLoading1M(b *testing.B) {
+	m, _ := benchModel(100_000)
+	stop := loadingInBackground(b, m)
+	defer stop()
+	keys := []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune("j")}, {Type: tea.KeyRunes, Runes: []rune("k")}, {Type: tea.KeyTab}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Update(keys[i%len(keys)])
 	}
 }

@@ -71,3 +71,32 @@ func TestEndToEnd(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+// TestKeysDuringAMillionRecordBaseline presses a key while a 1,000,000-
+// record baseline loads and checks the screen answers quickly. The bound
+// is generous (machines here are shared); BenchmarkKeyWhileLoading1M
+// measures the real cost of Update.
+func TestKeysDuringAMillionRecordBaseline(t *testing.T) {
+	records := 1_000_000
+	if raceDetector {
+		records = 100_000
+	}
+	srv := deltatest.NewServer(deltatest.Options{Seed: 3, Records: records, PageSize: 2000, Sets: []string{"customers"}})
+	defer srv.Close()
+	c := &deltaclient.Client{MaxPageSize: 2000}
+	m := New(Config{Context: context.Background(), Service: "big", Trackers: []*track.Tracker{track.New("customers", srv.CollectionURL("customers"), c)}, NoAuto: true})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	scr := &screenReader{em: vt.NewEmulator(100, 30)}
+	scr.waitFor(t, tm, "loading")
+	start := time.Now()
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("?")})
+	scr.waitFor(t, tm, "Delta rounds")
+	latency := time.Since(start)
+	t.Logf("help opened %v after the key, %d-record baseline loading", latency, records)
+	if latency > 2*time.Second {
+		t.Errorf("the key took %v to show", latency)
+	}
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")}) // closes help
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
+}

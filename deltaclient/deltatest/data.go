@@ -4,9 +4,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
+
+	"github.com/deltascope/deltascope/internal/rawjson"
 )
 
 // Realistic-looking Business Central data. Everything comes from the
@@ -60,6 +64,63 @@ func (s *Server) companyName() string {
 	return namePrefixes[s.rng.IntN(len(namePrefixes))] + " " + nameSuffixes[s.rng.IntN(len(nameSuffixes))]
 }
 
+// members appends a record's properties as JSON members, in order: the
+// generators write straight into one buffer, so a million records cost a
+// million buffers, not twenty million small values.
+type members struct{ b []byte }
+
+func (m *members) key(name string) {
+	if len(m.b) > 0 {
+		m.b = append(m.b, ',')
+	}
+	m.b = append(m.b, '"')
+	m.b = append(m.b, name...)
+	m.b = append(m.b, '"', ':')
+}
+
+func (m *members) str(name, v string) {
+	m.key(name)
+	q, err := jsontext.AppendQuote(m.b, v)
+	if err != nil {
+		q, _ = jsontext.AppendQuote(m.b, strings.ToValidUTF8(v, "\uFFFD"))
+	}
+	m.b = q
+}
+
+func (m *members) int(name string, v int) {
+	m.key(name)
+	m.b = strconv.AppendInt(m.b, int64(v), 10)
+}
+
+func (m *members) bool(name string, v bool) {
+	m.key(name)
+	m.b = strconv.AppendBool(m.b, v)
+}
+
+// money writes a random amount below max with cents, as BC sends it.
+func (m *members) money(name string, r *rand.Rand, max int) {
+	m.key(name)
+	m.b = strconv.AppendFloat(m.b, float64(r.IntN(max*100))/100, 'f', -1, 64)
+}
+
+func (m *members) companyName(name string, s *Server) string {
+	n := s.companyName()
+	m.str(name, n)
+	return n
+}
+
+// fieldsOf parses generated members back into fields, for changes.
+func fieldsOf(m *members) []field {
+	var fs []field
+	obj := append(append([]byte{'{'}, m.b...), '}')
+	rawjson.Members(obj, func(name, value []byte) bool {
+		fs = append(fs, field{string(name), value})
+		return true
+	})
+	return fs
+}
+
+// f is one changed field for the mutators.
 func f(name string, v any) field {
 	b, err := jsonValue(v)
 	if err != nil {
@@ -76,22 +137,34 @@ type jsonNumber string
 
 func (n jsonNumber) MarshalJSON() ([]byte, error) { return []byte(n), nil }
 
-func genCustomer(s *Server, id string) []field {
+func genCustomer(s *Server, id string, m *members) {
 	s.seq["customers"]++
 	n := s.seq["customers"]
-	name := s.companyName()
 	c := cities[s.rng.IntN(len(cities))]
+	m.str("id", id)
+	m.key("number")
+	m.b = append(strconv.AppendInt(append(m.b, '"'), int64(10000+n*10), 10), '"')
+	name := m.companyName("displayName", s)
+	m.str("type", "Company")
+	m.key("addressLine1")
+	m.b = append(m.b, '"')
+	m.b = strconv.AppendInt(m.b, int64(1+s.rng.IntN(9000)), 10)
+	m.b = append(append(append(m.b, ' '), streets[s.rng.IntN(len(streets))]...), '"')
+	m.str("addressLine2", "")
+	m.str("city", c.city)
+	m.str("state", c.state)
+	m.str("country", "US")
+	m.str("postalCode", c.zip)
+	m.str("phoneNumber", c.phone)
 	slug := slugOf(name)
-	return []field{
-		f("id", id), f("number", strconv.Itoa(10000+n*10)), f("displayName", name), f("type", "Company"),
-		f("addressLine1", fmt.Sprintf("%d %s", 1+s.rng.IntN(9000), streets[s.rng.IntN(len(streets))])), f("addressLine2", ""),
-		f("city", c.city), f("state", c.state), f("country", "US"), f("postalCode", c.zip),
-		f("phoneNumber", c.phone), f("email", "info@"+slug+".example.com"), f("website", "www."+slug+".example.com"),
-		f("salespersonCode", salespeople[s.rng.IntN(len(salespeople))]), f("balanceDue", money(s.rng, 50000)),
-		f("creditLimit", jsonNumber(strconv.Itoa(5000*(1+s.rng.IntN(20))))), f("taxLiable", s.rng.IntN(3) > 0),
-		f("currencyCode", currencies[s.rng.IntN(len(currencies))]), f("blocked", " "),
-		f("lastModifiedDateTime", ""),
-	}
+	m.str("email", "info@"+slug+".example.com")
+	m.str("website", "www."+slug+".example.com")
+	m.str("salespersonCode", salespeople[s.rng.IntN(len(salespeople))])
+	m.money("balanceDue", s.rng, 50000)
+	m.int("creditLimit", 5000*(1+s.rng.IntN(20)))
+	m.bool("taxLiable", s.rng.IntN(3) > 0)
+	m.str("currencyCode", currencies[s.rng.IntN(len(currencies))])
+	m.str("blocked", " ")
 }
 
 func mutateCustomer(s *Server, r *record) []field {
@@ -102,7 +175,7 @@ func mutateCustomer(s *Server, r *record) []field {
 		c := cities[s.rng.IntN(len(cities))]
 		return []field{f("city", c.city), f("state", c.state), f("postalCode", c.zip)}
 	case 2:
-		return []field{f("creditLimit", jsonNumber(strconv.Itoa(5000*(1+s.rng.IntN(20)))))}
+		return []field{f("creditLimit", 5000*(1+s.rng.IntN(20)))}
 	case 3:
 		return []field{f("blocked", []string{" ", "Ship", "Invoice", "All"}[s.rng.IntN(4)])}
 	case 4:
@@ -112,19 +185,24 @@ func mutateCustomer(s *Server, r *record) []field {
 	}
 }
 
-func genVendor(s *Server, id string) []field {
+func genVendor(s *Server, id string, m *members) {
 	s.seq["vendors"]++
 	n := s.seq["vendors"]
-	name := s.companyName()
 	c := cities[s.rng.IntN(len(cities))]
-	return []field{
-		f("id", id), f("number", fmt.Sprintf("V%05d", n*10)), f("displayName", name),
-		f("addressLine1", fmt.Sprintf("%d %s", 1+s.rng.IntN(9000), streets[s.rng.IntN(len(streets))])),
-		f("city", c.city), f("state", c.state), f("country", "US"), f("postalCode", c.zip),
-		f("phoneNumber", c.phone), f("email", "orders@"+slugOf(name)+".example.com"),
-		f("currencyCode", currencies[s.rng.IntN(len(currencies))]), f("irs1099Code", ""),
-		f("balance", money(s.rng, 80000)), f("blocked", " "), f("lastModifiedDateTime", ""),
-	}
+	m.str("id", id)
+	m.str("number", fmt.Sprintf("V%05d", n*10))
+	name := m.companyName("displayName", s)
+	m.str("addressLine1", strconv.Itoa(1+s.rng.IntN(9000))+" "+streets[s.rng.IntN(len(streets))])
+	m.str("city", c.city)
+	m.str("state", c.state)
+	m.str("country", "US")
+	m.str("postalCode", c.zip)
+	m.str("phoneNumber", c.phone)
+	m.str("email", "orders@"+slugOf(name)+".example.com")
+	m.str("currencyCode", currencies[s.rng.IntN(len(currencies))])
+	m.str("irs1099Code", "")
+	m.money("balance", s.rng, 80000)
+	m.str("blocked", " ")
 }
 
 func mutateVendor(s *Server, r *record) []field {
@@ -138,16 +216,22 @@ func mutateVendor(s *Server, r *record) []field {
 	}
 }
 
-func genItem(s *Server, id string) []field {
+func genItem(s *Server, id string, m *members) {
 	s.seq["items"]++
 	n := s.seq["items"]
-	return []field{
-		f("id", id), f("number", fmt.Sprintf("%d-S", 1000+n)), f("displayName", itemWords[s.rng.IntN(len(itemWords))]),
-		f("type", "Inventory"), f("itemCategoryCode", categories[s.rng.IntN(len(categories))]), f("blocked", false),
-		f("gtin", ""), f("inventory", s.rng.IntN(500)), f("unitPrice", money(s.rng, 2000)), f("priceIncludesTax", false),
-		f("unitCost", money(s.rng, 1500)), f("taxGroupCode", "FURNITURE"), f("baseUnitOfMeasureCode", units[s.rng.IntN(len(units))]),
-		f("lastModifiedDateTime", ""),
-	}
+	m.str("id", id)
+	m.str("number", strconv.Itoa(1000+n)+"-S")
+	m.str("displayName", itemWords[s.rng.IntN(len(itemWords))])
+	m.str("type", "Inventory")
+	m.str("itemCategoryCode", categories[s.rng.IntN(len(categories))])
+	m.bool("blocked", false)
+	m.str("gtin", "")
+	m.int("inventory", s.rng.IntN(500))
+	m.money("unitPrice", s.rng, 2000)
+	m.bool("priceIncludesTax", false)
+	m.money("unitCost", s.rng, 1500)
+	m.str("taxGroupCode", "FURNITURE")
+	m.str("baseUnitOfMeasureCode", units[s.rng.IntN(len(units))])
 }
 
 func mutateItem(s *Server, r *record) []field {

@@ -140,8 +140,13 @@ func (s *Server) takeInjected(n int) string {
 	return ""
 }
 
-// writeBody sends a page, unless a page fault happens instead.
-func (s *Server) writeBody(w http.ResponseWriter, body []byte, n int) {
+// writeBody sends a page made of parts, unless a page fault happens instead.
+func (s *Server) writeBody(w http.ResponseWriter, n int, parts ...[]byte) {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	body := parts[0]
 	forced := s.takeInjected(n)
 	for _, kind := range pageFaults {
 		if kind != forced && !s.roll(kind) {
@@ -156,10 +161,10 @@ func (s *Server) writeBody(w http.ResponseWriter, body []byte, n int) {
 			writeError(w, status, "TooManyRequests", "The request was throttled by the demo service's fault injection.")
 			return
 		case "reset":
-			resetMidBody(w, body)
+			resetMidBody(w, body, size)
 			return
 		case "truncate":
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Header().Set("Content-Length", strconv.Itoa(size))
 			w.WriteHeader(http.StatusOK)
 			w.Write(body[:len(body)/2])
 			if fl, ok := w.(http.Flusher); ok {
@@ -177,14 +182,16 @@ func (s *Server) writeBody(w http.ResponseWriter, body []byte, n int) {
 			}
 		}
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Header().Set("Content-Length", strconv.Itoa(size))
 	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	for _, p := range parts {
+		w.Write(p)
+	}
 }
 
 // resetMidBody starts a 200 answer, sends a little of the body, then resets
 // the TCP connection (RST, not FIN), as a dropped network link looks.
-func resetMidBody(w http.ResponseWriter, body []byte) {
+func resetMidBody(w http.ResponseWriter, body []byte, size int) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -193,7 +200,7 @@ func resetMidBody(w http.ResponseWriter, body []byte) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", size)
 	buf.Write(body[:min(len(body)/4, 512)])
 	buf.Flush()
 	if tc, ok := conn.(*net.TCPConn); ok {
@@ -244,16 +251,14 @@ var hostileValues = []string{
 	"Tab\tand\nnewline",
 }
 
-func genHostile(s *Server, id string) []field {
+func genHostile(s *Server, id string, m *members) {
 	s.seq["contacts"]++
 	n := s.seq["contacts"]
-	return []field{
-		f("id", id), f("number", fmt.Sprintf("CT%06d", n*10)),
-		f("displayName", hostileValues[n%len(hostileValues)]),
-		f("companyName", hostileValues[(n+3)%len(hostileValues)]),
-		f("email", "contact"+strconv.Itoa(n)+"@example.com"),
-		f("lastModifiedDateTime", ""),
-	}
+	m.str("id", id)
+	m.str("number", fmt.Sprintf("CT%06d", n*10))
+	m.str("displayName", hostileValues[n%len(hostileValues)])
+	m.str("companyName", hostileValues[(n+3)%len(hostileValues)])
+	m.str("email", "contact"+strconv.Itoa(n)+"@example.com")
 }
 
 func mutateHostile(s *Server, r *record) []field {

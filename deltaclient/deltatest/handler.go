@@ -135,6 +135,10 @@ type cursor struct {
 	context  string
 	final    string // the deltaLink for the last page; "" for no tracking
 	pageSize int
+	// pages caches each page's encoded body up to its value array, by
+	// offset: the same listing is served again without re-encoding while
+	// the set has not changed (benchmarks take the same baseline often).
+	pages map[int][]byte
 }
 
 // rawQuery splits a query string without treating '+' as a space: delta
@@ -214,13 +218,24 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		return
 	}
 	s.mu.Lock()
-	items := make([][]byte, 0, len(es.current))
-	for _, id := range es.order {
-		if rec := es.current[id]; rec != nil && flt.matches(rec) {
-			items = append(items, rec.raw)
+	// An unchanged set gives the same listing: reuse it, pages and all.
+	key := fmt.Sprintf("%s|%d|%d|%q|%d", ctxBase, es.lastVersion(), es.epoch, q["$filter"], s.pageSize(maxPage))
+	var cur *cursor
+	id, reused := s.listings[key]
+	if old := s.cursors[id]; reused && old != nil {
+		c := *old
+		cur = &c
+	} else {
+		items := make([][]byte, 0, len(es.current))
+		for _, id := range es.order {
+			if rec := es.current[id]; rec != nil && flt.matches(rec) {
+				items = append(items, rec.raw)
+			}
 		}
+		cur = &cursor{items: items, context: ctxBase, pageSize: s.pageSize(maxPage), pages: map[int][]byte{}}
+		reused = false
 	}
-	cur := &cursor{items: items, context: ctxBase, pageSize: s.pageSize(maxPage)}
+	cur.final = ""
 	if track {
 		t := token{Company: s.companyIndex(c), Set: es.name, From: s.version, Epoch: es.epoch, Issued: s.opts.Now().UnixNano()}
 		if flt != nil {
@@ -230,7 +245,15 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		s.stats.Baselines++
 	}
 	s.compactCursors(len(es.order) > 2*len(es.current)+1024, es)
-	id := s.keepCursorLocked(cur)
+	if reused {
+		s.cursors[id] = cur
+	} else {
+		id = s.keepCursorLocked(cur)
+		if len(s.listings) > 4*maxCursors {
+			clear(s.listings) // most point at evicted cursors by now
+		}
+		s.listings[key] = id
+	}
 	s.mu.Unlock()
 	s.writePage(w, r, cur, id, 0, collURL, track, maxPage)
 }
@@ -360,6 +383,14 @@ func (s *Server) keepCursorLocked(c *cursor) string {
 	return id
 }
 
+// lastVersion is the version of the set's latest change, 0 for none.
+func (es *entitySet) lastVersion() uint64 {
+	if len(es.log) == 0 {
+		return 0
+	}
+	return es.log[len(es.log)-1].version
+}
+
 // compactCursors drops deleted ids from a set's order once they dominate.
 func (s *Server) compactCursors(needed bool, es *entitySet) {
 	if !needed {
@@ -376,29 +407,39 @@ func (s *Server) compactCursors(needed bool, es *entitySet) {
 
 func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, id string, offset int, collURL string, applied bool, maxPage int) {
 	end := min(offset+cur.pageSize, len(cur.items))
-	var b bytes.Buffer
-	size := 128
-	for _, it := range cur.items[offset:end] {
-		size += len(it) + 1
-	}
-	b.Grow(size + 512)
-	b.WriteString(`{"@odata.context":"`)
-	b.WriteString(cur.context)
-	b.WriteString(`","value":[`)
-	for i, it := range cur.items[offset:end] {
-		if i > 0 {
-			b.WriteByte(',')
+	s.mu.Lock()
+	body := cur.pages[offset]
+	s.mu.Unlock()
+	if body == nil {
+		size := 128
+		for _, it := range cur.items[offset:end] {
+			size += len(it) + 1
 		}
-		b.Write(it)
+		body = make([]byte, 0, size)
+		body = append(body, `{"@odata.context":"`...)
+		body = append(body, cur.context...)
+		body = append(body, `","value":[`...)
+		for i, it := range cur.items[offset:end] {
+			if i > 0 {
+				body = append(body, ',')
+			}
+			body = append(body, it...)
+		}
+		body = append(body, ']')
+		if cur.pages != nil {
+			s.mu.Lock()
+			cur.pages[offset] = body
+			s.mu.Unlock()
+		}
 	}
-	b.WriteByte(']')
+	var link []byte
 	switch {
 	case end < len(cur.items):
-		b.WriteString(`,"@odata.nextLink":"` + collURL + "?$skiptoken=" + id + "-" + strconv.Itoa(end) + `"`)
+		link = []byte(`,"@odata.nextLink":"` + collURL + "?$skiptoken=" + id + "-" + strconv.Itoa(end) + `"`)
 	case cur.final != "":
-		b.WriteString(`,"@odata.deltaLink":"` + cur.final + `"`)
+		link = []byte(`,"@odata.deltaLink":"` + cur.final + `"`)
 	}
-	b.WriteByte('}')
+	link = append(link, '}')
 	h := w.Header()
 	h.Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true")
 	h.Set("OData-Version", "4.0")
@@ -417,7 +458,7 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, 
 	n := s.stats.Pages
 	s.stats.Pages++
 	s.mu.Unlock()
-	s.writeBody(w, b.Bytes(), n)
+	s.writeBody(w, n, body, link)
 }
 
 func requestID(offset int, cursor string) string {

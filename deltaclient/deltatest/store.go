@@ -56,7 +56,7 @@ type entitySet struct {
 	history  map[string][]state // only for records changed after the start
 	log      []logEntry
 	epoch    int // bumped by Expire: older tokens answer 410
-	gen      func(s *Server, id string) []field
+	gen      func(s *Server, id string, m *members)
 	mutate   func(s *Server, r *record) []field // the fields an update sets
 	noDelta  bool                               // like BC's report APIs
 	rowsOnly [][]byte                           // fixed rows of a no-delta set

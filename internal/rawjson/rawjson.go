@@ -210,21 +210,25 @@ func SkipValue(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string starting at b[i] ('"').
+// It jumps from quote to quote (a vectorised search) and counts the
+// backslashes before each to tell an escaped quote from the end.
 func skipString(b []byte, i int) int {
 	i++
-	for i < len(b) {
-		j := bytes.IndexAny(b[i:], "\"\\")
+	for {
+		j := bytes.IndexByte(b[i:], '"')
 		if j < 0 {
 			return -1
 		}
 		i += j
-		if b[i] == '\\' {
-			i += 2
-			continue
+		k := i - 1
+		for k >= 0 && b[k] == '\\' {
+			k--
 		}
-		return i + 1
+		if (i-1-k)%2 == 0 {
+			return i + 1
+		}
+		i++
 	}
-	return -1
 }
 
 func skipSpace(b []byte, i int) int {
