@@ -43,16 +43,30 @@ type Identity struct {
 	KeyFields []string
 }
 
-// markers are the texts any removal or link row must contain; a record
-// without any of them is an ordinary record.
-var markers = [][]byte{[]byte("removed\""), []byte("$deleted"), []byte("/$link")}
+// plainRecord reports a record with no control information but an etag:
+// removals and links carry @removed, @odata.removed or an @odata.context,
+// so a record whose only member name starting with @ is @odata.etag is
+// neither. One vectorised pass; '@' in values (emails) is skipped.
+func plainRecord(raw []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '@')
+		if j < 0 {
+			return true
+		}
+		i += j
+		if i > 0 && raw[i-1] == '"' && !bytes.HasPrefix(raw[i:], []byte(`@odata.etag"`)) {
+			return false
+		}
+		i++
+	}
+}
 
 // classify reads the top-level members of one value item and says what it
 // is and whom it names. It never decodes nested values.
 func (idn Identity) classify(raw []byte) Entry {
 	// Fast path for the common case, a plain record with an id: skip the
 	// walk over every member once the id is found.
-	if len(idn.KeyFields) == 0 && !bytes.Contains(raw, markers[0]) && !bytes.Contains(raw, markers[1]) && !bytes.Contains(raw, markers[2]) {
+	if len(idn.KeyFields) == 0 && plainRecord(raw) {
 		var id string
 		rawjson.MembersRaw(raw, func(name, value []byte) bool {
 			if string(name) == `"id"` {

@@ -225,3 +225,25 @@ func TestWatch200RoundsAgainstFaultyDemo(t *testing.T) {
 	st := srv.Stats()
 	t.Logf("200 rounds, %d page requests, faults seen: %v, %d NDJSON lines, %d retries reported", st.Pages, st.Faults, strings.Count(out.String(), "\n"), strings.Count(out.String(), `"retrying":true`))
 }
+
+func TestProgressEvents(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 2, Records: 30, PageSize: 10, Sets: []string{"customers"},
+		Faults: deltatest.Faults{Rate: 1, Kinds: []string{"slow"}, Slow: 400 * time.Millisecond}})
+	defer srv.Close()
+	tr := track.New("customers", srv.CollectionURL("customers"), &deltaclient.Client{})
+	var out, errOut bytes.Buffer
+	if code := Watch(context.Background(), WatchOptions{Trackers: []*track.Tracker{tr}, Interval: time.Millisecond, Rounds: 1, Progress: true}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var ev Event
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, `"event":"progress"`) {
+			json.Unmarshal([]byte(line), &ev)
+			break
+		}
+	}
+	if ev.Event != "progress" || *ev.Pages < 1 || *ev.Records < 10 || *ev.Rate <= 0 {
+		t.Errorf("no progress event in a baseline of over a second:\n%s", out.String())
+	}
+}
