@@ -33,11 +33,27 @@ func DecodePage(body []byte, idn Identity) ([]Entry, error) {
 	return p.entries, err
 }
 
+// MalformedError is a page that is JSON-shaped but not a valid OData
+// collection page: broken JSON, a value that is not an array, an item
+// that is not an object, nesting past the limit.
+type MalformedError struct{ Err error }
+
+func (e *MalformedError) Error() string { return e.Err.Error() }
+func (e *MalformedError) Unwrap() error { return e.Err }
+
 // decodePage decodes one page held in body as a stream of tokens: each
 // record is validated, classified by a top-level scan and kept as a
 // subslice of body (no copy); nothing is decoded into maps. body must not
-// be modified afterwards.
+// be modified afterwards. Its errors are ErrNotJSON or *MalformedError.
 func decodePage(body []byte, idn Identity) (page, error) {
+	p, err := decodeJSONPage(body, idn)
+	if err != nil && !errors.Is(err, ErrNotJSON) {
+		err = &MalformedError{Err: err}
+	}
+	return p, err
+}
+
+func decodeJSONPage(body []byte, idn Identity) (page, error) {
 	p := page{count: -1}
 	start := skipBOM(body)
 	if start == len(body) {

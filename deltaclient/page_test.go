@@ -2,6 +2,7 @@ package deltaclient
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,10 @@ func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		p, err := decodePage(in, Identity{})
 		if err != nil {
+			var me *MalformedError
+			if !errors.Is(err, ErrNotJSON) && !errors.As(err, &me) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
 			return
 		}
 		for _, e := range p.entries {

@@ -102,7 +102,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	var firstErr error
 	unsupported := 0
 	for _, t := range opts.Trackers {
-		r, err := t.Baseline(ctx, w.retries(t.Name))
+		r, err := t.Baseline(ctx, w.retries(t.Name, true))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ExitOK
@@ -169,7 +169,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 // poll runs one round for t and writes its events. A failed round leaves
 // the tracker as it was; the error is reported and returned.
 func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
-	r, err := t.Poll(ctx, w.retries(t.Name))
+	r, err := t.Poll(ctx, w.retries(t.Name, false))
 	var gone *deltaclient.GoneError
 	if errors.As(err, &gone) {
 		w.emit(Event{Entity: t.Name, Event: "gone", Status: gone.Status, Location: gone.Location, Message: gone.Message})
@@ -177,7 +177,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 			fmt.Fprintf(w.stderr, "deltascope: %s: the delta link expired (%d); run again for a new baseline\n", t.Name, gone.Status)
 			return ExitGone, err
 		}
-		r, err = t.Rebaseline(ctx, gone.Location, w.retries(t.Name))
+		r, err = t.Rebaseline(ctx, gone.Location, w.retries(t.Name, true))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -197,12 +197,12 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 }
 
 // retries reports each retried page as an error event that says watch is
-// going on, and progress once a second.
-func (w *watcher) retries(entity string) func(deltaclient.Progress) {
+// going on, and the progress of a baseline once a second.
+func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progress) {
 	start := w.opts.Now()
 	last := start
 	return func(p deltaclient.Progress) {
-		if now := w.opts.Now(); p.Retry == nil && now.Sub(last) >= time.Second {
+		if now := w.opts.Now(); baseline && p.Retry == nil && p.Records > 0 && now.Sub(last) >= time.Second {
 			last = now
 			rate := int64(float64(p.Records) / now.Sub(start).Seconds())
 			if w.opts.Progress {
