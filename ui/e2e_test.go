@@ -19,7 +19,6 @@ import (
 // terminal emulator, as a user would see it.
 type screenReader struct {
 	em      *vt.Emulator
-	written int
 }
 
 func (s *screenReader) waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
