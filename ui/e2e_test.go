@@ -18,7 +18,7 @@ import (
 // screenReader turns the program's output into screen text through a
 // terminal emulator, as a user would see it.
 type screenReader struct {
-	em      *vt.Emulator
+	em *vt.Emulator
 }
 
 func (s *screenReader) waitFor(t *testing.T, tm *teatest.TestModel, texts ...string) {
