@@ -97,16 +97,24 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
-		fmt.Fprintf(stdout, "Usage of deltascope %s:\n", fs.Name())
+		if fs.Name() == "deltascope" {
+			fmt.Fprint(stdout, usage+"\nConnection and TUI flags:\n")
+		} else {
+			fmt.Fprintf(stdout, "Usage of deltascope %s:\n", fs.Name())
+		}
 		fs.PrintDefaults()
 		return 0, false
 	}
+	name := "deltascope " + fs.Name()
+	if fs.Name() == "deltascope" {
+		name = "deltascope"
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "deltascope %s: %v (run 'deltascope %s --help' for the flags)\n", fs.Name(), err, fs.Name())
+		fmt.Fprintf(stderr, "%s: %v (run '%s --help' for the flags)\n", name, err, name)
 		return headless.ExitUsage, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "deltascope %s: unexpected argument %q (run 'deltascope %s --help' for the flags)\n", fs.Name(), fs.Arg(0), fs.Name())
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (run '%s --help' for the flags)\n", name, fs.Arg(0), name)
 		return headless.ExitUsage, false
 	}
 	return 0, true

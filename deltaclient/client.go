@@ -565,7 +565,17 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // NetworkError is a failure to reach the service or to read its answer.
 type NetworkError struct{ Err error }
 
-func (e *NetworkError) Error() string { return "network: " + e.Err.Error() }
+func (e *NetworkError) Error() string {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(e.Err, &dns):
+		return fmt.Sprintf("cannot find the host %s (%s): check the host in --url", dns.Name, dns.Err)
+	case errors.As(e.Err, &op) && op.Op == "dial":
+		return fmt.Sprintf("cannot connect to %s (%v): check --url and that the service is running", op.Addr, op.Err)
+	}
+	return "network: " + e.Err.Error()
+}
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 func networkError(err error) error {
