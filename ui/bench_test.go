@@ -44,7 +44,7 @@ func benchModel(rows int) (*Model, *entity) {
 	m := New(Config{Context: context.Background(), Service: "bench", Now: func() time.Time { return epoch }})
 	e := &entity{Entity: model.Entity{Name: "customers"}}
 	m.entities = append(m.entities, e)
-	m.refilterList()
+	m.list.SetFilter(m.list.query)
 	base := &model.Round{Baseline: true, Time: epoch, Records: 1_000_000}
 	e.AddRound(base)
 	m.addLines(e, base)
@@ -53,7 +53,7 @@ func benchModel(rows int) (*Model, *entity) {
 	e.AddRound(r)
 	m.addLines(e, r)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.focus = diffPane
+	m.focus = focusChanges
 	return m, e
 }
 
@@ -65,7 +65,7 @@ func BenchmarkView100kRows120x40(b *testing.B) {
 	if e.rows() < 100_000 {
 		b.Fatalf("only %d rows", e.rows())
 	}
-	h := m.diffRows(e)
+	h := m.changes.rows(e)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -101,7 +101,7 @@ func loadingInBackground(b *testing.B, m *Model) (stop func()) {
 	tr := track.New("big", srv.CollectionURL("customers"), &deltaclient.Client{MaxPageSize: 2000})
 	e := &entity{Entity: model.Entity{Name: "big"}, tracker: tr}
 	m.entities = append(m.entities, e)
-	m.refilterList()
+	m.list.SetFilter(m.list.query)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -131,7 +131,7 @@ func BenchmarkViewWhileLoading1M(b *testing.B) {
 	m, e := benchModel(100_000)
 	stop := loadingInBackground(b, m)
 	defer stop()
-	h := m.diffRows(e)
+	h := m.changes.rows(e)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		e.diff.move(h, e.rows(), h)

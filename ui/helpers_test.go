@@ -139,9 +139,9 @@ func (f *fixture) pressCmd(k string) tea.Cmd {
 // selectEntity moves the list cursor to the named entity.
 func (f *fixture) selectEntity(name string) {
 	f.t.Helper()
-	for j, i := range f.m.visible {
+	for j, i := range f.m.list.visible {
 		if f.m.entities[i].Name == name {
-			f.m.list.cursor = j
+			f.m.list.cursor.cursor = j
 			f.m.syncKeys()
 			return
 		}

@@ -2,7 +2,7 @@ package ui
 
 import "github.com/charmbracelet/bubbles/key"
 
-// keyMap is every binding of the program. Bindings that do not apply in the
+// keyMap is every binding of the program (the help line is helpLine). Bindings that do not apply in the
 // current state are disabled by Model.syncKeys, so help never lies.
 type keyMap struct {
 	Refresh, RefreshAll, Auto, Faster, Slower, Rebaseline key.Binding
@@ -33,11 +33,6 @@ func newKeyMap() keyMap {
 		Log:        key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "request log")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
-}
-
-// ShortHelp is the line at the bottom: the keys that work now.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Back, k.Copy, k.Refresh, k.Rebaseline, k.Auto, k.Tab, k.Filter, k.Help, k.Quit}
 }
 
 // FullHelp is the ? overlay, in columns.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -39,13 +38,6 @@ type Config struct {
 	Log *reqlog.Log
 }
 
-type pane uint8
-
-const (
-	listPane pane = iota
-	diffPane
-)
-
 type mode uint8
 
 const (
@@ -72,13 +64,13 @@ type Model struct {
 	help   help.Model
 
 	width, height int
-	focus         pane
+	focus         focus
 	mode          mode
 
 	entities []*entity
-	list     scroller
-	visible  []int // indexes of entities shown in the list (after its filter)
-	listQ    string
+	list     *listPane
+	changes  *changesPane
+	panes    [2]pane // by focus
 
 	filter   textinput.Model
 	spinner  spinner.Model
@@ -132,7 +124,10 @@ func New(cfg Config) *Model {
 	for _, t := range cfg.Trackers {
 		m.entities = append(m.entities, &entity{Entity: model.Entity{Name: t.Name}, tracker: t})
 	}
-	m.refilterList()
+	m.list, m.changes = &listPane{m: m}, &changesPane{m: m}
+	m.panes = [2]pane{m.list, m.changes}
+	m.list.SetFilter("")
+	m.resize()
 	m.next = m.now().Add(m.interval)
 	m.syncKeys()
 	return m
@@ -230,13 +225,7 @@ func (m *Model) pollAll() tea.Cmd {
 }
 
 // selected is the entity under the list cursor, or nil.
-func (m *Model) selected() (int, *entity) {
-	if len(m.visible) == 0 {
-		return -1, nil
-	}
-	i := m.visible[m.list.cursor]
-	return i, m.entities[i]
-}
+func (m *Model) selected() (int, *entity) { return m.list.selected() }
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	m.note = ""
@@ -265,30 +254,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Log):
 		m.mode, m.logScroll = logMode, scroller{}
 	case key.Matches(msg, k.Tab):
-		if m.focus == listPane {
-			m.focus = diffPane
-		} else {
-			m.focus = listPane
-		}
+		m.focus = 1 - m.focus
 	case key.Matches(msg, k.Filter):
 		m.mode = filterMode
-		if m.focus == listPane {
-			m.filter.SetValue(m.listQ)
-		} else if e != nil {
-			m.filter.SetValue(e.query)
-		}
+		m.filter.SetValue(m.panes[m.focus].Filter())
 		m.filter.CursorEnd()
 		return m.filter.Focus()
-	case key.Matches(msg, k.Back):
-		switch {
-		case m.focus == diffPane && e != nil && e.query != "":
-			e.setQuery("")
-		case m.focus == listPane && m.listQ != "":
-			m.listQ = ""
-			m.refilterList()
-		case m.focus == diffPane:
-			m.focus = listPane
-		}
 	case key.Matches(msg, k.Refresh) && k.Refresh.Enabled():
 		return m.start(i, opRound)
 	case key.Matches(msg, k.RefreshAll):
@@ -306,14 +277,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return m.start(i, opBaseline)
 		}
 		return m.start(i, opRebaseline)
-	case key.Matches(msg, k.Open):
-		if m.focus == listPane {
-			m.focus = diffPane
-		} else {
-			m.openRecord()
-		}
 	default:
-		m.navigate(msg)
+		return m.panes[m.focus].Update(msg)
 	}
 	return nil
 }
@@ -326,45 +291,6 @@ func (m *Model) stepInterval(d int) {
 	j = min(max(j+d, 0), len(intervals)-1)
 	m.interval = intervals[j]
 	m.next = m.now().Add(m.interval)
-}
-
-// navigate moves the cursor of the focused pane.
-func (m *Model) navigate(msg tea.KeyMsg) {
-	k := m.keys
-	var s *scroller
-	var n, h int
-	if m.focus == listPane {
-		s, n, h = &m.list, len(m.visible), m.listRows()
-	} else {
-		_, e := m.selected()
-		if e == nil {
-			return
-		}
-		s, n, h = &e.diff, e.rows(), m.diffRows(e)
-		defer func() {
-			if s.cursor == 0 {
-				e.unseen = 0
-			}
-		}()
-	}
-	before := m.list.cursor
-	switch {
-	case key.Matches(msg, k.Up):
-		s.move(-1, n, h)
-	case key.Matches(msg, k.Down):
-		s.move(1, n, h)
-	case key.Matches(msg, k.Top):
-		s.move(-n, n, h)
-	case key.Matches(msg, k.Bottom):
-		s.move(n, n, h)
-	case key.Matches(msg, k.PageUp):
-		s.move(-h, n, h)
-	case key.Matches(msg, k.PageDown):
-		s.move(h, n, h)
-	}
-	if m.focus == listPane && m.list.cursor != before {
-		m.note = ""
-	}
 }
 
 func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
@@ -388,40 +314,7 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
-func (m *Model) applyFilter() {
-	q := m.filter.Value()
-	if m.focus == listPane {
-		m.listQ = q
-		m.refilterList()
-		return
-	}
-	if _, e := m.selected(); e != nil {
-		e.setQuery(q)
-	}
-}
-
-// refilterList recomputes which entities the list shows, keeping the
-// selection when it is still visible.
-func (m *Model) refilterList() {
-	var keep = -1
-	if len(m.visible) > 0 && m.list.cursor < len(m.visible) {
-		keep = m.visible[m.list.cursor]
-	}
-	m.visible = m.visible[:0]
-	q := strings.ToLower(m.listQ)
-	for i, e := range m.entities {
-		if q == "" || strings.Contains(strings.ToLower(e.Name), q) {
-			m.visible = append(m.visible, i)
-		}
-	}
-	m.list = scroller{}
-	for j, i := range m.visible {
-		if i == keep {
-			m.list.cursor = j
-		}
-	}
-	m.list.clamp(len(m.visible), m.listRows())
-}
+func (m *Model) applyFilter() { m.panes[m.focus].SetFilter(m.filter.Value()) }
 
 func (m *Model) openRecord() {
 	_, e := m.selected()
@@ -477,9 +370,9 @@ func (m *Model) keysFor(md mode) keyMap {
 	k.Log.SetEnabled(normal || md == logMode)
 	k.Faster.SetEnabled(normal && m.interval > intervals[0])
 	k.Slower.SetEnabled(normal && m.interval < intervals[len(intervals)-1])
-	k.Open.SetEnabled(normal && (m.focus == listPane || (e != nil && e.rows() > 0)))
+	k.Open.SetEnabled(normal && (m.focus == focusList || (e != nil && e.rows() > 0)))
 	back := md == recordMode || md == helpMode || md == filterMode || md == logMode ||
-		(normal && (m.focus == diffPane || m.listQ != ""))
+		(normal && (m.focus == focusChanges || m.list.query != ""))
 	k.Back.SetEnabled(back)
 	k.Copy.SetEnabled(md == recordMode)
 	k.Help.SetEnabled(md != filterMode)
@@ -491,10 +384,8 @@ func (m *Model) keysFor(md mode) keyMap {
 }
 
 func (m *Model) resize() {
-	m.list.clamp(len(m.visible), m.listRows())
-	for _, e := range m.entities {
-		e.diff.clamp(e.rows(), m.diffRows(e))
-	}
+	m.list.SetSize(m.listWidth(), m.bodyHeight())
+	m.changes.SetSize(m.diffWidth(), m.bodyHeight())
 	if m.record != nil {
 		m.record.setSize(m.width, m.bodyHeight())
 	}

@@ -41,8 +41,8 @@ func TestFilterModeOwnsTheKeys(t *testing.T) {
 	f.mustShow("items")
 	f.mustNotShow("customers", "vendors")
 	f.press("enter")
-	if f.m.mode != normalMode || f.m.listQ != "it" {
-		t.Fatalf("enter must keep the filter: mode %d query %q", f.m.mode, f.m.listQ)
+	if f.m.mode != normalMode || f.m.list.query != "it" {
+		t.Fatalf("enter must keep the filter: mode %d query %q", f.m.mode, f.m.list.query)
 	}
 	f.press("esc")
 	f.mustShow("customers", "vendors", "items")
@@ -75,7 +75,7 @@ func isQuit(cmd tea.Cmd) bool {
 func TestFocusAndNavigation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, deltatest.Options{}).start()
-	if f.m.focus != listPane {
+	if f.m.focus != focusList {
 		t.Fatal("the list starts focused")
 	}
 	f.press("j", "j")
@@ -91,19 +91,19 @@ func TestFocusAndNavigation(t *testing.T) {
 		t.Fatalf("gg selects %s", e.Name)
 	}
 	f.press("tab")
-	if f.m.focus != diffPane {
+	if f.m.focus != focusChanges {
 		t.Fatal("tab moves focus to the diff pane")
 	}
 	f.press("tab")
-	if f.m.focus != listPane {
+	if f.m.focus != focusList {
 		t.Fatal("tab moves focus back")
 	}
 	f.press("enter")
-	if f.m.focus != diffPane {
+	if f.m.focus != focusChanges {
 		t.Fatal("enter on the list opens the entity's changes")
 	}
 	f.press("esc")
-	if f.m.focus != listPane {
+	if f.m.focus != focusList {
 		t.Fatal("esc returns to the list")
 	}
 }

@@ -41,29 +41,6 @@ func (m *Model) diffWidth() int {
 	return m.width - m.listWidth() - 1
 }
 
-// listRows is how many entities fit: two lines each, under the title.
-func (m *Model) listRows() int { return max(1, (m.bodyHeight()-1)/2) }
-
-// diffRows is how many diff rows fit under the title, banner and marker.
-func (m *Model) diffRows(e *entity) int {
-	h := m.bodyHeight() - 1 - len(m.bannerLines(e))
-	if e.unseen > 0 {
-		h--
-	}
-	if e.busy && e.shown.Retry != nil {
-		h--
-	}
-	return max(1, h)
-}
-
-func (m *Model) bannerLines(e *entity) []string {
-	if e == nil || e.banner == nil {
-		return nil
-	}
-	w := max(10, m.diffWidth()-2)
-	return strings.Split(ansi.Wrap(e.banner.text, w, " "), "\n")
-}
-
 // View draws the screen; its cost is proportional to the rows on screen.
 func (m *Model) View() string {
 	if m.width <= 0 || m.height <= 0 {
@@ -81,7 +58,7 @@ func (m *Model) View() string {
 	case logMode:
 		body = m.logView(m.bodyHeight())
 	default:
-		body = m.panes()
+		body = m.body()
 	}
 	h := m.bodyHeight()
 	for i := 0; i < h; i++ {
@@ -156,25 +133,22 @@ func short(d time.Duration) string {
 func (m *Model) bottomLine() string {
 	if m.mode == filterMode {
 		what := "entity names"
-		if m.focus == diffPane {
+		if m.focus == focusChanges {
 			what = "rows"
 		}
 		return fit(m.filter.View()+m.styles.Dim.Render("  filtering "+what+" · enter keep · esc clear"), m.width)
 	}
-	return fit(m.help.View(m.keys), m.width)
+	return fit(m.help.View(helpLine{m}), m.width)
 }
 
 // panes lays out the list and the diff pane side by side, or the focused
 // one alone on a narrow terminal.
-func (m *Model) panes() []string {
+func (m *Model) body() []string {
 	h := m.bodyHeight()
 	if !m.split() {
-		if m.focus == listPane {
-			return m.listView(h)
-		}
-		return m.diffView(h)
+		return m.panes[m.focus].View()
 	}
-	left, right := m.listView(h), m.diffView(h)
+	left, right := m.list.View(), m.changes.View()
 	lw, dw := m.listWidth(), m.diffWidth()
 	sep := m.styles.Sep.Render("│")
 	out := make([]string, h)
@@ -196,112 +170,6 @@ func (m *Model) title(text string, on bool) string {
 		return m.styles.TitleOn.Render("▸ " + text)
 	}
 	return m.styles.Title.Render("  " + text)
-}
-
-func (m *Model) listView(h int) []string {
-	st := m.styles
-	w := m.listWidth()
-	title := "Entities"
-	if m.listQ != "" {
-		title += " /" + termtext.Sanitize(m.listQ)
-	}
-	out := []string{m.title(title, m.focus == listPane)}
-	if len(m.visible) == 0 {
-		return append(out, st.Dim.Render("  no entity matches"))
-	}
-	rows := m.listRows()
-	m.list.clamp(len(m.visible), rows)
-	for j := m.list.offset; j < len(m.visible) && j < m.list.offset+rows; j++ {
-		e := m.entities[m.visible[j]]
-		mark := "  "
-		name := st.Name.Render(termtext.Sanitize(e.Name))
-		if j == m.list.cursor {
-			mark = "> "
-			name = st.Cursor.Render(termtext.Sanitize(e.Name))
-		}
-		recs := ""
-		if e.Baselined {
-			recs = count(e.Records)
-		}
-		left := mark + name
-		gap := w - ansi.StringWidth(left) - len(recs) - 1
-		out = append(out, left+strings.Repeat(" ", max(1, gap))+st.Dim.Render(recs))
-		word := m.statusWord(e)
-		ws := st.Status[strings.Fields(word)[0]].Render(word)
-		counters := ""
-		if e.Added+e.Updated+e.Deleted > 0 {
-			counters = "  " + st.Added.Render(fmt.Sprintf("+%d", e.Added)) + " " + st.Updated.Render(fmt.Sprintf("~%d", e.Updated)) + " " + st.Deleted.Render(fmt.Sprintf("-%d", e.Deleted))
-		}
-		out = append(out, "  "+ws+counters)
-	}
-	return out
-}
-
-func (m *Model) diffView(h int) []string {
-	st := m.styles
-	_, e := m.selected()
-	if e == nil {
-		return []string{m.title("Changes", m.focus == diffPane)}
-	}
-	title := termtext.Sanitize(e.Name)
-	if e.Baselined {
-		title += " · " + count(e.Records) + " records"
-	}
-	title += " · " + m.statusWord(e)
-	if q := e.quiet; q != nil {
-		title += fmt.Sprintf(" · round %d at %s: no changes", q.Seq, q.Time.Format("15:04:05"))
-	}
-	if e.query != "" {
-		title += fmt.Sprintf(" · /%s %d rows", termtext.Sanitize(e.query), len(e.match))
-	}
-	out := []string{m.title(title, m.focus == diffPane)}
-	if bl := m.bannerLines(e); len(bl) > 0 {
-		style := st.BannerInfo
-		icon := "i "
-		switch e.banner.level {
-		case levelWarn:
-			style, icon = st.BannerWarn, "! "
-		case levelErr:
-			style, icon = st.BannerErr, "✗ "
-		}
-		for i, l := range bl {
-			if i == 0 {
-				out = append(out, style.Render(icon+l))
-			} else {
-				out = append(out, style.Render("  "+l))
-			}
-		}
-	}
-	if r := e.shown.Retry; e.busy && r != nil {
-		out = append(out, st.BannerWarn.Render("! "+retryText(e.Name, r)))
-	}
-	if e.unseen > 0 {
-		out = append(out, st.Marker.Render(fmt.Sprintf("↑ %s above · g to jump to the newest", plural(e.unseen, "new round"))))
-	}
-	rows := m.diffRows(e)
-	n := e.rows()
-	if n == 0 {
-		switch {
-		case e.busy:
-			out = append(out, st.Dim.Render("  "+m.spinner.View()+" taking the baseline… "+m.progressText(e)))
-		case e.query != "":
-			out = append(out, st.Dim.Render("  no row matches the filter"))
-		case e.banner == nil:
-			out = append(out, st.Dim.Render("  no rounds yet"))
-		}
-		return out
-	}
-	e.diff.clamp(n, rows)
-	w := m.diffWidth()
-	for i := e.diff.offset; i < n && i < e.diff.offset+rows; i++ {
-		l := e.row(i)
-		mark := "  "
-		if i == e.diff.cursor && m.focus == diffPane {
-			mark = st.Cursor.Render(">") + " "
-		}
-		out = append(out, mark+l.render(&st, w-2))
-	}
-	return out
 }
 
 // retryText says why a page is being tried again and when.
