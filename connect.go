@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -155,10 +154,6 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 	trackers, notes, err := track.Open(ctx, s.client, target)
 	if err != nil {
 		s.close()
-		var ce *track.CompanyChoiceError
-		if errors.As(err, &ce) {
-			return nil, err
-		}
 		return nil, err
 	}
 	for _, n := range notes {

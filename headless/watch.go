@@ -111,7 +111,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 			if errors.As(err, &ue) {
 				unsupported++
 				w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
-				fmt.Fprintf(stderr, "deltascope: %s %s\n", t.Name, Sanitize(ue.Error()))
+				fmt.Fprintf(stderr, "deltascope: %s %s\n", t.Name, termtext.Sanitize(ue.Error()))
 				continue
 			}
 			w.emit(Event{Entity: t.Name, Event: "error", Status: statusOf(err), Message: err.Error()})
@@ -125,7 +125,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	}
 	if len(live) == 0 {
 		if firstErr != nil {
-			fmt.Fprintf(stderr, "deltascope: %s\n", Sanitize(firstErr.Error()))
+			fmt.Fprintf(stderr, "deltascope: %s\n", termtext.Sanitize(firstErr.Error()))
 			return ExitFailure
 		}
 		if unsupported > 0 {
@@ -155,7 +155,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 			if err != nil {
 				failures[t]++
 				if failures[t] >= opts.MaxFailures {
-					fmt.Fprintf(stderr, "deltascope: %s: %d rounds in a row failed, giving up: %s\n", t.Name, failures[t], Sanitize(err.Error()))
+					fmt.Fprintf(stderr, "deltascope: %s: %d rounds in a row failed, giving up: %s\n", t.Name, failures[t], termtext.Sanitize(err.Error()))
 					return ExitFailure
 				}
 				continue
@@ -186,7 +186,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 		var ue *deltaclient.UnsupportedError
 		if errors.As(err, &ue) {
 			w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
-			fmt.Fprintf(w.stderr, "deltascope: %s %s\n", t.Name, Sanitize(ue.Error()))
+			fmt.Fprintf(w.stderr, "deltascope: %s %s\n", t.Name, termtext.Sanitize(ue.Error()))
 			return ExitUnsupported, err
 		}
 		w.emit(Event{Entity: t.Name, Event: "error", Status: statusOf(err), Message: err.Error(), Retrying: true})
@@ -208,7 +208,7 @@ func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progres
 			if w.opts.Progress {
 				w.emit(Event{Entity: entity, Event: "progress", Pages: ptr(p.Pages), Records: ptr(p.Records), Bytes: ptr(p.Bytes), Rate: ptr(rate)})
 			} else {
-				fmt.Fprintf(w.stderr, "deltascope: %s: %d pages, %d records, %.1f MB so far, %d records/s\n", Sanitize(entity), p.Pages, p.Records, float64(p.Bytes)/1e6, rate)
+				fmt.Fprintf(w.stderr, "deltascope: %s: %d pages, %d records, %.1f MB so far, %d records/s\n", termtext.Sanitize(entity), p.Pages, p.Records, float64(p.Bytes)/1e6, rate)
 			}
 		}
 		if r := p.Retry; r != nil {
@@ -301,6 +301,3 @@ func statusOf(err error) int {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// Sanitize makes server text safe for stderr.
-func Sanitize(s string) string { return termtext.Sanitize(s) }

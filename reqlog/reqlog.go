@@ -127,7 +127,7 @@ func (l *Log) Newest(skip, n int) []Entry {
 
 // secretParams are query parameters that carry credentials in real
 // services' URLs (SAS signatures, OAuth codes, API keys).
-var secretParams = map[string]bool{"access_token": true, "client_secret": true, "password": true, "sig": true, "signature": true, "code": true, "api-key": true, "apikey": true, "key": true, "token": false}
+var secretParams = map[string]bool{"access_token": true, "client_secret": true, "password": true, "sig": true, "signature": true, "code": true, "api-key": true, "apikey": true, "key": true}
 
 // Redact removes credentials from a URL: user info and secret query
 // parameters. Delta and skip tokens stay: they are what the log is for.

@@ -42,20 +42,16 @@ func Open(ctx context.Context, c *deltaclient.Client, t Target) (trackers []*Tra
 			}
 			notes = append(notes, fmt.Sprintf("%s: records are identified by id, else @odata.id, else the first property named ...id (%s)", s.Name, reason))
 		}
-		u, err := withQuery(s.URL, t.Select, t.Filter)
-		if err != nil {
-			return nil, nil, err
-		}
-		trackers = append(trackers, New(s.Name, u, &tc))
+		trackers = append(trackers, New(s.Name, withQuery(s.URL, t.Select, t.Filter), &tc))
 	}
 	return trackers, notes, nil
 }
 
 // withQuery adds $select and $filter to a baseline URL. Never used on a
 // delta link: those carry the query they were made for.
-func withQuery(raw, sel, filter string) (string, error) {
+func withQuery(raw, sel, filter string) string {
 	if sel == "" && filter == "" {
-		return raw, nil
+		return raw
 	}
 	// Spaces become %20 (OData's form, not '+'); commas and quotes stay
 	// readable in the request log.
@@ -71,5 +67,5 @@ func withQuery(raw, sel, filter string) (string, error) {
 	if strings.Contains(raw, "?") {
 		sep = "&"
 	}
-	return raw + sep + strings.Join(add, "&"), nil
+	return raw + sep + strings.Join(add, "&")
 }

@@ -45,8 +45,13 @@ var ErrNoBaseline = errors.New("no baseline yet")
 func (t *Tracker) Baseline(ctx context.Context, progress func(deltaclient.Progress)) (*model.Round, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.baseline(ctx, t.URL, progress)
+}
+
+// baseline replaces the snapshot with a new baseline of url; t.mu is held.
+func (t *Tracker) baseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Round, error) {
 	start := t.Clock()
-	snap, res, err := t.fetchBaseline(ctx, t.URL, progress)
+	snap, res, err := t.fetchBaseline(ctx, url, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -81,16 +86,13 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 // is the same as Baseline. On error the old snapshot stays.
 func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Round, error) {
 	t.mu.Lock()
-	old := t.snap
-	t.mu.Unlock()
-	if old == nil {
-		return t.Baseline(ctx, progress)
+	defer t.mu.Unlock()
+	if t.snap == nil {
+		return t.baseline(ctx, t.URL, progress)
 	}
 	if url == "" {
 		url = t.URL
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	start := t.Clock()
 	snap, res, err := t.fetchBaseline(ctx, url, progress)
 	if err != nil {

@@ -65,7 +65,7 @@ func BenchmarkView100kRows120x40(b *testing.B) {
 	if e.rows() < 100_000 {
 		b.Fatalf("only %d rows", e.rows())
 	}
-	h := m.changes.rows(e)
+	h := m.changes.rowsShown(e)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -131,7 +131,7 @@ func BenchmarkViewWhileLoading1M(b *testing.B) {
 	m, e := benchModel(100_000)
 	stop := loadingInBackground(b, m)
 	defer stop()
-	h := m.changes.rows(e)
+	h := m.changes.rowsShown(e)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		e.diff.move(h, e.rows(), h)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/internal/termtext"
@@ -63,6 +64,17 @@ type entity struct {
 type banner struct {
 	level int // 0 info, 1 warning, 2 error
 	text  string
+	// wrapped is text wrapped for width, kept so frames do not rewrap it.
+	wrapped []string
+	width   int
+}
+
+// lines returns the banner wrapped to width, wrapping once per width.
+func (b *banner) lines(width int) []string {
+	if b.wrapped == nil || b.width != width {
+		b.wrapped, b.width = strings.Split(ansi.Wrap(b.text, width, " "), "\n"), width
+	}
+	return b.wrapped
 }
 
 const (
@@ -117,7 +129,7 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 	e.busy = false
 	e.progress.Store(nil)
 	if msg.err != nil {
-		m.fail(e, msg.op, msg.err)
+		m.fail(msg.entity, msg.op, msg.err)
 	} else {
 		e.banner = nil
 		if m.lastErrOf == msg.entity {
@@ -138,11 +150,13 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 
 // fail turns an error into the entity's status and banner, in plain words
 // with the key that fixes it.
-func (m *Model) fail(e *entity, op opKind, err error) {
+func (m *Model) fail(i int, op opKind, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	e := m.entities[i]
 	name := termtext.Sanitize(e.Name)
+	e.Status = model.Failed // unless the error says more, below
 	var (
 		gone *deltaclient.GoneError
 		uns  *deltaclient.UnsupportedError
@@ -157,7 +171,7 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 		if gone.Location != "" {
 			text += "\nLocation: " + termtext.Sanitize(gone.Location)
 		}
-		e.banner = &banner{levelWarn, text}
+		e.banner = &banner{level: levelWarn, text: text}
 	case errors.As(err, &uns):
 		e.Status = model.Unsupported
 		var text string
@@ -166,9 +180,8 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 		} else {
 			text = fmt.Sprintf("%s does not support delta requests (%d): the server returned %q.", name, uns.Status, termtext.Sanitize(uns.Message))
 		}
-		e.banner = &banner{levelInfo, text}
+		e.banner = &banner{level: levelInfo, text: text}
 	case errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden):
-		e.Status = model.Failed
 		what := "the service refused the credentials"
 		switch {
 		case he.Credentials == "no credentials":
@@ -178,16 +191,13 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 		case he.Credentials != "":
 			what = "the " + he.Credentials + " was rejected"
 		}
-		e.banner = &banner{levelErr, fmt.Sprintf("%s: %s (%d %s): %s. Check --token, DELTASCOPE_TOKEN or the other credentials, then press r.",
+		e.banner = &banner{level: levelErr, text: fmt.Sprintf("%s: %s (%d %s): %s. Check --token, DELTASCOPE_TOKEN or the other credentials, then press r.",
 			name, what, he.Status, http.StatusText(he.Status), termtext.Clip(he.Message, 200))}
 	case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
-		e.Status = model.Failed
-		e.banner = &banner{levelWarn, fmt.Sprintf("%s: throttled by the service (429) and still throttled after retrying. Press r to try again, or a to pause auto-refresh.", name)}
+		e.banner = &banner{level: levelWarn, text: fmt.Sprintf("%s: throttled by the service (429) and still throttled after retrying. Press r to try again, or a to pause auto-refresh.", name)}
 	case errors.As(err, &ne):
-		e.Status = model.Failed
-		e.banner = &banner{levelErr, fmt.Sprintf("%s: cannot reach the service: %s. Press r to try again.", name, termtext.Sanitize(ne.Err.Error()))}
+		e.banner = &banner{level: levelErr, text: fmt.Sprintf("%s: cannot reach the service: %s. Press r to try again.", name, termtext.Sanitize(ne.Err.Error()))}
 	default:
-		e.Status = model.Failed
 		what := map[opKind]string{opBaseline: "baseline", opRound: "delta round", opRebaseline: "re-baseline"}[op]
 		text := fmt.Sprintf("%s: the %s failed: %s.", name, what, termtext.Sanitize(strings.TrimSuffix(err.Error(), ".")))
 		if e.Baselined {
@@ -195,15 +205,10 @@ func (m *Model) fail(e *entity, op opKind, err error) {
 		} else {
 			text += " Press b to try again."
 		}
-		e.banner = &banner{levelErr, text}
+		e.banner = &banner{level: levelErr, text: text}
 	}
 	if e.banner.level > levelInfo {
-		m.lastErr = e.banner.text
-		for i, x := range m.entities {
-			if x == e {
-				m.lastErrOf = i
-			}
-		}
+		m.lastErr, m.lastErrOf = e.banner.text, i
 	}
 }
 

@@ -157,8 +157,8 @@ func (p *changesPane) entity() *entity {
 	return e
 }
 
-// rows is how many diff rows fit under the title, banner and markers.
-func (p *changesPane) rows(e *entity) int {
+// rowsShown is how many of e's rows fit under the title, banner and markers.
+func (p *changesPane) rowsShown(e *entity) int {
 	h := p.height - 1 - len(p.bannerLines(e))
 	if e.unseen > 0 {
 		h--
@@ -173,13 +173,13 @@ func (p *changesPane) bannerLines(e *entity) []string {
 	if e == nil || e.banner == nil {
 		return nil
 	}
-	return strings.Split(ansi.Wrap(e.banner.text, max(10, p.width-2), " "), "\n")
+	return e.banner.lines(max(10, p.width-2))
 }
 
 func (p *changesPane) SetSize(w, h int) {
 	p.width, p.height = w, h
 	for _, e := range p.m.entities {
-		e.diff.clamp(e.rows(), p.rows(e))
+		e.diff.clamp(e.rows(), p.rowsShown(e))
 	}
 }
 
@@ -211,7 +211,7 @@ func (p *changesPane) Update(msg tea.KeyMsg) tea.Cmd {
 			p.m.focus = focusList
 		}
 	case e != nil:
-		navigate(&e.diff, msg, k, e.rows(), p.rows(e))
+		navigate(&e.diff, msg, k, e.rows(), p.rowsShown(e))
 		if e.diff.cursor == 0 {
 			e.unseen = 0
 		}
@@ -260,7 +260,7 @@ func (p *changesPane) View() []string {
 	if e.unseen > 0 {
 		out = append(out, st.Marker.Render(fmt.Sprintf("↑ %s above · g to jump to the newest", plural(e.unseen, "new round"))))
 	}
-	rows := p.rows(e)
+	rows := p.rowsShown(e)
 	n := e.rows()
 	if n == 0 {
 		switch {

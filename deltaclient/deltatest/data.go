@@ -100,7 +100,7 @@ func (m *members) bool(name string, v bool) {
 // money writes a random amount below max with cents, as BC sends it.
 func (m *members) money(name string, r *rand.Rand, max int) {
 	m.key(name)
-	m.b = strconv.AppendFloat(m.b, float64(r.IntN(max*100))/100, 'f', -1, 64)
+	m.b = append(m.b, money(r, max)...)
 }
 
 func (m *members) companyName(name string, s *Server) string {

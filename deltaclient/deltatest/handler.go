@@ -139,6 +139,8 @@ type cursor struct {
 	// offset: the same listing is served again without re-encoding while
 	// the set has not changed (benchmarks take the same baseline often).
 	pages map[int][]byte
+	// listing is the key this baseline listing is reused under, if any.
+	listing string
 }
 
 // rawQuery splits a query string without treating '+' as a space: delta
@@ -244,14 +246,12 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		cur.final = collURL + "?deltaToken=" + t.encode()
 		s.stats.Baselines++
 	}
-	s.compactCursors(len(es.order) > 2*len(es.current)+1024, es)
+	es.compactOrder()
 	if reused {
 		s.cursors[id] = cur
 	} else {
+		cur.listing = key
 		id = s.keepCursorLocked(cur)
-		if len(s.listings) > 4*maxCursors {
-			clear(s.listings) // most point at evicted cursors by now
-		}
 		s.listings[key] = id
 	}
 	s.mu.Unlock()
@@ -377,7 +377,11 @@ func (s *Server) keepCursorLocked(c *cursor) string {
 	s.cursors[id] = c
 	s.cursorLRU = append(s.cursorLRU, id)
 	if len(s.cursorLRU) > maxCursors {
-		delete(s.cursors, s.cursorLRU[0])
+		old := s.cursorLRU[0]
+		if l := s.cursors[old].listing; l != "" && s.listings[l] == old {
+			delete(s.listings, l)
+		}
+		delete(s.cursors, old)
 		s.cursorLRU = s.cursorLRU[1:]
 	}
 	return id
@@ -391,9 +395,9 @@ func (es *entitySet) lastVersion() uint64 {
 	return es.log[len(es.log)-1].version
 }
 
-// compactCursors drops deleted ids from a set's order once they dominate.
-func (s *Server) compactCursors(needed bool, es *entitySet) {
-	if !needed {
+// compactOrder drops deleted ids from the set's order once they dominate.
+func (es *entitySet) compactOrder() {
+	if len(es.order) <= 2*len(es.current)+1024 {
 		return
 	}
 	out := es.order[:0]

@@ -174,7 +174,7 @@ func getField(fs []field, name string) []byte {
 }
 
 func jsonString(s string) []byte {
-	b, _ := json.Marshal(s)
+	b, _ := jsonValue(s)
 	return b
 }
 
