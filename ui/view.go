@@ -98,7 +98,8 @@ func (m *Model) statusBar() string {
 		left := max(m.next.Sub(m.now()), 0)
 		parts = append(parts, fmt.Sprintf("auto %s · next %s", short(m.interval), short(left)))
 	} else {
-		parts = append(parts, "auto off")
+		// + and - still set the interval; show it so the keys visibly work.
+		parts = append(parts, "auto off · "+short(m.interval))
 	}
 	if n := m.busy(); n > 0 {
 		parts = append(parts, m.spinner.View()+fmt.Sprintf(" %d in flight", n))
