@@ -25,7 +25,13 @@ func members(obj []byte, into []member) []member {
 	return into
 }
 
-func find(ms []member, name []byte) ([]byte, bool) {
+// find looks name up in ms, trying position hint first: two versions of a
+// record from one service list their fields in the same order, so the
+// first guess is nearly always right.
+func find(ms []member, name []byte, hint int) ([]byte, bool) {
+	if hint < len(ms) && bytes.Equal(ms[hint].name, name) {
+		return ms[hint].value, true
+	}
 	for _, m := range ms {
 		if bytes.Equal(m.name, name) {
 			return m.value, true
@@ -60,11 +66,11 @@ func diffInto(out []FieldChange, prefix string, old, new []byte) []FieldChange {
 // from nm is a removed field; a partial entry passes false: there, absent
 // means unchanged.
 func diffMembers(out []FieldChange, prefix string, om, nm []member, removals bool) []FieldChange {
-	for _, m := range nm {
+	for i, m := range nm {
 		if isControl(m.name) {
 			continue
 		}
-		ov, ok := find(om, m.name)
+		ov, ok := find(om, m.name, i)
 		if ok && bytes.Equal(ov, m.value) {
 			continue
 		}
@@ -78,11 +84,11 @@ func diffMembers(out []FieldChange, prefix string, om, nm []member, removals boo
 		}
 		out = append(out, FieldChange{Path: path, Old: ov, New: m.value})
 	}
-	for _, m := range om {
+	for i, m := range om {
 		if !removals || isControl(m.name) {
 			continue
 		}
-		if _, ok := find(nm, m.name); !ok {
+		if _, ok := find(nm, m.name, i); !ok {
 			out = append(out, FieldChange{Path: prefix + rawjson.Unquote(m.name), Old: m.value})
 		}
 	}
@@ -93,29 +99,30 @@ func diffMembers(out []FieldChange, prefix string, om, nm []member, removals boo
 // field of the old record present) replaces it; a partial one, as Graph
 // sends, keeps the fields it omits, in their old place.
 func Merge(old, entry []byte) []byte {
-	merged, _ := mergeDiff(old, entry)
+	merged, _ := mergeDiff(old, entry, nil)
 	return merged
 }
 
 // mergeDiff is Merge and Diff(old, merged) in one walk over each record,
-// the hot path of applying a large delta.
-func mergeDiff(old, entry []byte) ([]byte, []FieldChange) {
+// the hot path of applying a large delta. The changes are appended to
+// fields, so a round can keep them all in a few large arrays.
+func mergeDiff(old, entry []byte, fields []FieldChange) ([]byte, []FieldChange) {
 	if bytes.Equal(old, entry) {
-		return entry, nil
+		return entry, fields
 	}
 	var buf [32]member
 	om := members(old, buf[:0])
 	var nbuf [32]member
 	nm := members(entry, nbuf[:0])
 	full := true
-	for _, m := range om {
-		if _, ok := find(nm, m.name); !ok {
+	for i, m := range om {
+		if _, ok := find(nm, m.name, i); !ok {
 			full = false
 			break
 		}
 	}
 	if full {
-		return entry, diffMembers(nil, "", om, nm, false)
+		return entry, diffMembers(fields, "", om, nm, false)
 	}
 	out := make([]byte, 0, len(old)+len(entry))
 	out = append(out, '{')
@@ -129,19 +136,19 @@ func mergeDiff(old, entry []byte) ([]byte, []FieldChange) {
 		out = append(out, ':')
 		out = append(out, value...)
 	}
-	for _, m := range om {
-		if v, ok := find(nm, m.name); ok {
+	for i, m := range om {
+		if v, ok := find(nm, m.name, i); ok {
 			write(m.name, v)
 		} else {
 			write(m.name, m.value)
 		}
 	}
-	for _, m := range nm {
-		if _, ok := find(om, m.name); !ok {
+	for i, m := range nm {
+		if _, ok := find(om, m.name, i); !ok {
 			write(m.name, m.value)
 		}
 	}
 	// A partial entry changes only the fields it carries; the merged
 	// record's other fields are the old ones.
-	return append(out, '}'), diffMembers(nil, "", om, nm, false)
+	return append(out, '}'), diffMembers(fields, "", om, nm, false)
 }

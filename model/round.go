@@ -87,6 +87,7 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 	)
 	seen := make(map[string]uint8, len(entries))
 	order := make([]string, 0, len(entries))
+	var fields []FieldChange // the round's field changes, in shared arrays
 	for i := range entries {
 		e := &entries[i]
 		at, had := s.index[e.ID]
@@ -111,9 +112,18 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 			continue
 		}
 		old := s.raws[at]
-		merged, fields := mergeDiff(old, e.Raw)
+		if cap(fields)-len(fields) < 32 {
+			fields = make([]FieldChange, 0, 4096)
+		}
+		start := len(fields)
+		var merged []byte
+		merged, fields = mergeDiff(old, e.Raw, fields)
 		s.raws[at] = merged
-		r.Changes = append(r.Changes, Change{Kind: Updated, ID: e.ID, Record: merged, Previous: old, Fields: fields})
+		var fc []FieldChange
+		if len(fields) > start {
+			fc = fields[start:len(fields):len(fields)]
+		}
+		r.Changes = append(r.Changes, Change{Kind: Updated, ID: e.ID, Record: merged, Previous: old, Fields: fc})
 	}
 	for _, id := range order {
 		st := seen[id]

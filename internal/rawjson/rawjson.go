@@ -100,9 +100,10 @@ func MembersRaw(obj []byte, fn func(name, value []byte) bool) {
 	}
 }
 
-// Unquote returns the name or string of a quoted JSON string.
+// Unquote returns the name or string of a quoted JSON string, sharing
+// quoted's memory when it has no escapes (see StringView).
 func Unquote(quoted []byte) string {
-	s, _ := String(quoted)
+	s, _ := StringView(quoted)
 	return s
 }
 
