@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 
 	"fmt"
-	"github.com/deltascope/deltascope/internal/termtext"
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/deltascope/deltascope/internal/termtext"
 )
 
 // GoneError means the delta link expired: 410 Gone, or a 400/410 whose code
