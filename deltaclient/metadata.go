@@ -1,8 +1,11 @@
 package deltaclient
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,11 +13,110 @@ import (
 )
 
 // Keys maps each entity set of a service to its key properties, read from
-// the service's $metadata (CSDL XML): EntitySet -> EntityType -> Key,
-// following BaseType when a type inherits its key.
+// the service's $metadata (CSDL XML or CSDL JSON): EntitySet -> EntityType
+// -> Key, following BaseType when a type inherits its key.
 type Keys map[string][]string
 
-type csdl struct {
+// MetadataAccept is what $metadata is asked for. CSDL XML is what every
+// OData 4 service can answer; CSDL JSON (what SAP CAP answers to
+// Accept: application/json) is parsed too, in case a server or a
+// --header Accept sends it anyway.
+const MetadataAccept = "application/xml"
+
+// maxMetadata bounds a $metadata document (Dataverse's is about 40 MB).
+const maxMetadata = 64 << 20
+
+// schemaModel is what deltascope reads from either CSDL form: entity types
+// by qualified name (and by alias-qualified name), and entity sets to their
+// type. It is the one place a later reader (properties, annotations) adds to.
+type schemaModel struct {
+	types map[string]entityType
+	sets  []entitySet
+}
+
+type entityType struct {
+	base string
+	key  []string
+}
+
+type entitySet struct {
+	name, typ string
+}
+
+// keys resolves every set's key, following BaseType (a bounded number of
+// hops, so a cycle in a hostile document ends).
+func (m *schemaModel) keys() Keys {
+	keyOf := func(name string) []string {
+		for hops := 0; hops < 32; hops++ {
+			t, ok := m.types[name]
+			if !ok {
+				return nil
+			}
+			if len(t.key) > 0 {
+				return t.key
+			}
+			name = t.base
+		}
+		return nil
+	}
+	keys := Keys{}
+	for _, s := range m.sets {
+		if k := keyOf(s.typ); len(k) > 0 {
+			keys[s.name] = k
+		}
+	}
+	return keys
+}
+
+// ParseKeys reads the keys of every entity set from a CSDL document, XML
+// or JSON (told apart by the first byte).
+func ParseKeys(r io.Reader) (Keys, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxMetadata))
+	if err != nil {
+		return nil, err
+	}
+	return ParseMetadata(body, "")
+}
+
+// ParseMetadata reads the keys of every entity set from a $metadata body.
+// contentType is the answer's Content-Type, named in the error when the
+// body is neither CSDL XML nor CSDL JSON.
+func ParseMetadata(body []byte, contentType string) (Keys, error) {
+	m, err := parseSchema(body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	return m.keys(), nil
+}
+
+func parseSchema(body []byte, contentType string) (*schemaModel, error) {
+	trimmed := body[skipBOM(body):]
+	var xmlErr, jsonErr error
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		m, err := parseCSDLJSON(trimmed)
+		if err == nil {
+			return m, nil
+		}
+		jsonErr = err
+	} else {
+		m, err := parseCSDLXML(trimmed)
+		if err == nil {
+			return m, nil
+		}
+		xmlErr = err
+	}
+	what := "no Content-Type"
+	if contentType != "" {
+		what = "Content-Type " + contentType
+	}
+	if jsonErr != nil {
+		return nil, fmt.Errorf("the answer (%s) is JSON but not CSDL JSON: %v", what, jsonErr)
+	}
+	start := excerpt(trimmed[:min(len(trimmed), 64)], 40)
+	return nil, fmt.Errorf("the answer (%s) is neither CSDL XML (%v) nor CSDL JSON (it starts %q)", what, xmlErr, start)
+}
+
+type csdlXML struct {
 	XMLName xml.Name
 	Schemas []struct {
 		Namespace string `xml:"Namespace,attr"`
@@ -37,21 +139,18 @@ type csdl struct {
 	} `xml:"DataServices>Schema"`
 }
 
-// ParseKeys reads the keys of every entity set from a CSDL document.
-func ParseKeys(r io.Reader) (Keys, error) {
-	var doc csdl
-	dec := xml.NewDecoder(io.LimitReader(r, 64<<20))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("$metadata is not CSDL XML: %v", err)
+func parseCSDLXML(body []byte) (*schemaModel, error) {
+	var doc csdlXML
+	if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, errors.New("the body is empty")
+		}
+		return nil, err
 	}
 	if doc.XMLName.Local != "Edmx" {
-		return nil, fmt.Errorf("$metadata is not CSDL XML: the document is <%s>, not <edmx:Edmx>", doc.XMLName.Local)
+		return nil, fmt.Errorf("the document is <%s>, not <edmx:Edmx>", doc.XMLName.Local)
 	}
-	type entityType struct {
-		base string
-		key  []string
-	}
-	types := map[string]entityType{}
+	m := &schemaModel{types: map[string]entityType{}}
 	for _, s := range doc.Schemas {
 		for _, t := range s.Types {
 			et := entityType{base: t.BaseType}
@@ -60,49 +159,126 @@ func ParseKeys(r io.Reader) (Keys, error) {
 					et.key = append(et.key, ref.Name)
 				}
 			}
-			types[s.Namespace+"."+t.Name] = et
-			if s.Alias != "" {
-				types[s.Alias+"."+t.Name] = et
-			}
+			m.addType(s.Namespace, s.Alias, t.Name, et)
 		}
-	}
-	keyOf := func(name string) []string {
-		for hops := 0; hops < 32; hops++ {
-			t, ok := types[name]
-			if !ok {
-				return nil
-			}
-			if len(t.key) > 0 {
-				return t.key
-			}
-			name = t.base
-		}
-		return nil
-	}
-	keys := Keys{}
-	for _, s := range doc.Schemas {
 		for _, c := range s.Containers {
 			for _, set := range c.Sets {
-				if k := keyOf(set.EntityType); len(k) > 0 {
-					keys[set.Name] = k
+				m.sets = append(m.sets, entitySet{name: set.Name, typ: set.EntityType})
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *schemaModel) addType(namespace, alias, name string, t entityType) {
+	m.types[namespace+"."+name] = t
+	if alias != "" {
+		m.types[alias+"."+name] = t
+	}
+}
+
+// parseCSDLJSON reads CSDL JSON (OData CSDL JSON 4.01, section 5ff): the
+// document's members other than $-prefixed ones are schemas; a schema's
+// members with "$Kind":"EntityType" are types with "$Key" and "$BaseType";
+// the one with "$Kind":"EntityContainer" holds sets as members with
+// "$Collection":true and "$Type".
+func parseCSDLJSON(body []byte) (*schemaModel, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, err
+	}
+	if _, ok := doc["$Version"]; !ok {
+		return nil, errors.New(`the document has no "$Version"`)
+	}
+	m := &schemaModel{types: map[string]entityType{}}
+	for ns, raw := range doc {
+		if strings.HasPrefix(ns, "$") {
+			continue
+		}
+		var schema map[string]json.RawMessage
+		if json.Unmarshal(raw, &schema) != nil {
+			continue
+		}
+		var alias string
+		if a, ok := schema["$Alias"]; ok {
+			json.Unmarshal(a, &alias)
+		}
+		for name, raw := range schema {
+			if strings.HasPrefix(name, "$") {
+				continue
+			}
+			var el struct {
+				Kind     string            `json:"$Kind"`
+				BaseType string            `json:"$BaseType"`
+				Key      []json.RawMessage `json:"$Key"`
+			}
+			if json.Unmarshal(raw, &el) != nil {
+				continue
+			}
+			switch el.Kind {
+			case "EntityType":
+				et := entityType{base: el.BaseType}
+				for _, k := range el.Key {
+					if name, ok := jsonKeyRef(k); ok {
+						et.key = append(et.key, name)
+					}
+				}
+				m.addType(ns, alias, name, et)
+			case "EntityContainer":
+				var members map[string]json.RawMessage
+				json.Unmarshal(raw, &members)
+				for setName, raw := range members {
+					var set struct {
+						Collection bool   `json:"$Collection"`
+						Type       string `json:"$Type"`
+					}
+					if strings.HasPrefix(setName, "$") || json.Unmarshal(raw, &set) != nil || !set.Collection {
+						continue
+					}
+					m.sets = append(m.sets, entitySet{name: setName, typ: set.Type})
 				}
 			}
 		}
 	}
-	return keys, nil
+	return m, nil
 }
 
-// Metadata fetches and parses root/$metadata.
+// jsonKeyRef reads one $Key item: a property name, or an object mapping an
+// alias to a property path ({"EntityInfoID": "Info/ID"}), whose alias is
+// the name the key goes by.
+func jsonKeyRef(raw json.RawMessage) (string, bool) {
+	var name string
+	if json.Unmarshal(raw, &name) == nil {
+		return name, name != ""
+	}
+	var aliased map[string]string
+	if json.Unmarshal(raw, &aliased) == nil && len(aliased) == 1 {
+		for alias := range aliased {
+			return alias, true
+		}
+	}
+	return "", false
+}
+
+// Metadata fetches and parses root/$metadata, asking for MetadataAccept
+// unless --header names an Accept of its own (which is then sent as given,
+// and named in the error if the answer cannot be read).
 func (c *Client) Metadata(ctx context.Context, root string) (Keys, error) {
 	origin, err := originOf(root)
 	if err != nil {
 		return nil, err
 	}
 	var keys Keys
-	_, err = c.do(ctx, strings.TrimRight(root, "/")+"/$metadata", origin, nil, func(resp *http.Response, r io.Reader) error {
-		var perr error
-		keys, perr = ParseKeys(r)
-		return perr
+	_, err = c.do(ctx, get{url: strings.TrimRight(root, "/") + "/$metadata", origin: origin, accept: MetadataAccept}, func(resp *http.Response, r io.Reader) error {
+		body, err := io.ReadAll(io.LimitReader(r, maxMetadata))
+		if err != nil {
+			return err
+		}
+		keys, err = ParseMetadata(body, resp.Header.Get("Content-Type"))
+		if err != nil && c.Header.Get("Accept") != "" {
+			err = fmt.Errorf("%w; it was asked for with Accept: %s from --header", err, c.Header.Get("Accept"))
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("$metadata: %w", err)

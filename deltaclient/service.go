@@ -60,7 +60,7 @@ func (c *Client) getJSON(ctx context.Context, u string, into any) error {
 		return err
 	}
 	var body []byte
-	_, err = c.do(ctx, u, origin, nil, func(_ *http.Response, r io.Reader) error {
+	_, err = c.do(ctx, get{url: u, origin: origin}, func(_ *http.Response, r io.Reader) error {
 		body, err = io.ReadAll(io.LimitReader(r, 16<<20))
 		return err
 	})

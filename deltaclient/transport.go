@@ -2,6 +2,7 @@ package deltaclient
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,7 +24,7 @@ func (c *Client) fetch(ctx context.Context, link, origin string, track bool) (f 
 	if c.MaxPageSize > 0 {
 		prefer = append(prefer, "odata.maxpagesize="+strconv.Itoa(c.MaxPageSize))
 	}
-	f.n, f.err = c.do(ctx, link, origin, prefer, func(resp *http.Response, body io.Reader) error {
+	f.n, f.err = c.do(ctx, get{url: link, origin: origin, prefer: prefer}, func(resp *http.Response, body io.Reader) error {
 		f.applied = strings.Contains(resp.Header.Get("Preference-Applied"), "track-changes")
 		f.contentType = resp.Header.Get("Content-Type")
 		var err error
@@ -55,16 +56,24 @@ func readBody(r io.Reader, length int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// get is one GET to make: url, the origin credentials belong to, the
+// Prefer values, and the Accept to ask for ("" means application/json).
+type get struct {
+	url, origin string
+	prefer      []string
+	accept      string
+}
+
 // do sends one GET (see send); after a 401, credentials that can be
 // renewed (a token command) are renewed once and the request sent again.
-func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read func(*http.Response, io.Reader) error) (int64, error) {
-	n, err := c.send(ctx, u, origin, prefer, read)
+func (c *Client) do(ctx context.Context, g get, read func(*http.Response, io.Reader) error) (int64, error) {
+	n, err := c.send(ctx, g, read)
 	var he *HTTPError
 	if r, ok := c.Credentials.(Refresher); ok && errors.As(err, &he) && he.Status == http.StatusUnauthorized {
 		if rerr := r.Refresh(ctx); rerr != nil {
 			return n, fmt.Errorf("%w; renewing the token failed: %v", err, rerr)
 		}
-		return c.send(ctx, u, origin, prefer, read)
+		return c.send(ctx, g, read)
 	}
 	return n, err
 }
@@ -72,7 +81,8 @@ func (c *Client) do(ctx context.Context, u, origin string, prefer []string, read
 // send sends one GET with the client's headers, and its credentials when u is
 // on origin. On a 2xx answer it calls read with the body, bounded by
 // MaxBody; other answers become typed errors. It returns the body bytes read.
-func (c *Client) send(ctx context.Context, u, origin string, prefer []string, read func(*http.Response, io.Reader) error) (n int64, err error) {
+func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.Reader) error) (n int64, err error) {
+	u, origin := g.url, g.origin
 	timeout := c.RequestTimeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -83,16 +93,22 @@ func (c *Client) send(ctx context.Context, u, origin string, prefer []string, re
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", cmp.Or(g.accept, "application/json"))
 	req.Header.Set("OData-MaxVersion", "4.0")
 	req.Header.Set("OData-Version", "4.0")
-	if len(prefer) > 0 {
-		req.Header.Set("Prefer", strings.Join(prefer, ", "))
+	if len(g.prefer) > 0 {
+		req.Header.Set("Prefer", strings.Join(g.prefer, ", "))
 	}
 	sameOrigin := false
 	if o, _ := originOf(u); o == origin {
 		sameOrigin = true
+		// A --header replaces the default of the same name (an Accept the
+		// user names is sent as named, never next to ours), except Prefer,
+		// whose values are added to the ones the protocol needs.
 		for k, vs := range c.Header {
+			if http.CanonicalHeaderKey(k) != "Prefer" {
+				req.Header.Del(k)
+			}
 			for _, v := range vs {
 				req.Header.Add(k, v)
 			}

@@ -183,3 +183,40 @@ func TestSelectAndFilterGoOnTheBaselineOnly(t *testing.T) {
 		t.Errorf("requests %v", seen)
 	}
 }
+
+// SAP CAP answers $metadata as CSDL JSON to Accept: application/json. An
+// entity keyed (orderYear, orderNo, lineNo) whose first ...ID property is a
+// foreign key must keep one record per line, not one per customer.
+func TestCAPCompositeKeyFromMetadata(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.json("/odata/v4/orders/", 200, `{"@odata.context":"$metadata","value":[{"name":"OrderLines","url":"OrderLines"}]}`)
+	f.mu.Lock()
+	f.routes["/odata/v4/orders/$metadata"] = func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "xml") {
+			w.Header().Set("Content-Type", "application/xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>
+<Schema Namespace="OrderService" xmlns="http://docs.oasis-open.org/odata/ns/edm"><EntityContainer Name="EntityContainer"><EntitySet Name="OrderLines" EntityType="OrderService.OrderLines"/></EntityContainer>
+<EntityType Name="OrderLines"><Key><PropertyRef Name="orderYear"/><PropertyRef Name="orderNo"/><PropertyRef Name="lineNo"/></Key></EntityType></Schema></edmx:DataServices></edmx:Edmx>`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"$Version":"4.0","OrderService":{"EntityContainer":{"$Kind":"EntityContainer","OrderLines":{"$Collection":true,"$Type":"OrderService.OrderLines"}},"OrderLines":{"$Kind":"EntityType","$Key":["orderYear","orderNo","lineNo"]}}}`)
+	}
+	f.mu.Unlock()
+	f.json("/odata/v4/orders/OrderLines", 200, `{"value":[
+{"customerID":7,"orderYear":2025,"orderNo":1,"lineNo":1,"qty":1},
+{"customerID":7,"orderYear":2025,"orderNo":1,"lineNo":2,"qty":2},
+{"customerID":7,"orderYear":2026,"orderNo":1,"lineNo":1,"qty":3}],
+"@odata.deltaLink":"{URL}/odata/v4/orders/OrderLines?$deltatoken=1"}`)
+	trackers, notes, err := track.Open(ctx, client(0), track.Target{URL: f.srv.URL + "/odata/v4/orders/"})
+	must(t, err)
+	if len(trackers) != 1 || !strings.Contains(notes[0], "key orderYear, orderNo, lineNo (from $metadata)") {
+		t.Fatalf("trackers %v, notes %q", trackers, notes)
+	}
+	r, err := trackers[0].Baseline(ctx, nil)
+	must(t, err)
+	if r.Records != 3 {
+		t.Errorf("baseline has %d records, want 3 (one per order line)", r.Records)
+	}
+}
