@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
@@ -20,7 +22,7 @@ import (
 type conn struct {
 	url, company, token, tokenCommand, user string
 	tenant, clientID, scope, tokenURL       string
-	entities, entityURL, headers            multi
+	entities, entityURL, headers            []string
 	sel, filter, logFile                    string
 	maxPageSize, retries, maxPages          int
 	maxBody                                 int64
@@ -28,15 +30,18 @@ type conn struct {
 	allowCrossOrigin                        bool
 }
 
-func (c *conn) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.url, "url", "", "service root (.../api/v2.0, .../api/data/v9.2) or Business Central company URL; none: the embedded demo")
+// flags is the one set of connection flags, shared by the TUI, watch and
+// probe: where to connect, how to authenticate, and the client's limits.
+func (c *conn) flags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("connection", pflag.ContinueOnError)
+	fs.StringVarP(&c.url, "url", "u", "", "service root (.../api/v2.0, .../api/data/v9.2) or Business Central company URL; none: the embedded demo")
 	fs.StringVar(&c.company, "company", "", "company id or name, when --url is a root with several companies")
-	fs.Var(&c.entities, "entity", "entity set to follow (repeatable); default: all")
-	fs.Var(&c.entityURL, "entity-url", "full collection or delta function URL to follow, e.g. https://graph.microsoft.com/v1.0/users/delta (repeatable)")
+	fs.StringArrayVarP(&c.entities, "entity", "e", nil, "entity set to follow (repeatable); default: all")
+	fs.StringArrayVar(&c.entityURL, "entity-url", nil, "full collection or delta function URL to follow, e.g. https://graph.microsoft.com/v1.0/users/delta (repeatable)")
 	fs.StringVar(&c.sel, "select", "", "$select for the baselines (the delta links then carry it)")
 	fs.StringVar(&c.filter, "filter", "", "$filter for the baselines (the delta links then carry it)")
 	fs.IntVar(&c.maxPageSize, "maxpagesize", 0, "ask for pages of at most N records (Prefer: odata.maxpagesize)")
-	fs.Var(&c.headers, "header", "extra request header 'Name: value' (repeatable)")
+	fs.StringArrayVarP(&c.headers, "header", "H", nil, "extra request header 'Name: value' (repeatable)")
 	fs.StringVar(&c.token, "token", "", "bearer token (default: $DELTASCOPE_TOKEN)")
 	fs.StringVar(&c.tokenCommand, "token-command", "", "command that prints a bearer token; run again after a 401")
 	fs.StringVar(&c.user, "user", "", "user for basic auth, with $DELTASCOPE_PASSWORD (BC on-premises web service access key)")
@@ -50,16 +55,20 @@ func (c *conn) register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.maxBody, "max-body", 256<<20, "largest response body accepted, in bytes")
 	fs.IntVar(&c.maxPages, "max-pages", 100000, "most pages followed in one baseline or round")
 	fs.StringVar(&c.logFile, "log", "", "write every HTTP request as NDJSON to this file")
+	return fs
 }
 
 // session is a connected client and the entity sets to follow.
 type session struct {
 	client   *deltaclient.Client
 	trackers []*track.Tracker
-	service  string // for display; never carries secrets
-	log      *reqlog.Log
-	demo     bool
-	close    func()
+	// discovery is what the service said of itself: company, Business
+	// Central or not, the identity rule of each set.
+	discovery *deltaclient.Discovery
+	service   string // for display; never carries secrets
+	log       *reqlog.Log
+	demo      bool
+	close     func()
 }
 
 // credentials picks the one authentication the flags and environment ask
@@ -109,8 +118,8 @@ func (c *conn) credentials() (deltaclient.Credentials, []string, error) {
 // connect builds the client and the trackers. With no --url and no
 // --entity-url it starts the embedded demo; close it with session.close.
 func (c *conn) connect(ctx context.Context) (*session, error) {
-	if c.maxPageSize < 0 || c.retries < 1 || c.timeout <= 0 || c.maxBody < 1 || c.maxPages < 1 {
-		return nil, usageError("--maxpagesize must be positive; --retries, --max-body and --max-pages at least 1; --timeout positive")
+	if err := c.check(); err != nil {
+		return nil, err
 	}
 	h := http.Header{}
 	for _, kv := range c.headers {
@@ -141,7 +150,7 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 		HTTP: &http.Client{}, Header: h, Credentials: creds, MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout,
 		AllowCrossOrigin: c.allowCrossOrigin, MaxBody: c.maxBody, MaxPages: c.maxPages, Retry: deltaclient.RetryPolicy{Tries: c.retries}, OnRequest: s.log.Request,
 	}
-	target := track.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL, Select: c.sel, Filter: c.filter}
+	target := deltaclient.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL, Select: c.sel, Filter: c.filter}
 	if c.url == "" && len(c.entityURL) == 0 {
 		srv := deltatest.NewServer(demoOptions)
 		s.close = func() { srv.Close(); closeLog() }
@@ -151,14 +160,58 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 	if s.service == "" && len(c.entityURL) > 0 {
 		s.service = reqlog.Redact(c.entityURL[0])
 	}
-	trackers, notes, err := track.Open(ctx, s.client, target)
+	trackers, d, err := track.Open(ctx, s.client, target)
 	if err != nil {
 		s.close()
 		return nil, err
 	}
-	for _, n := range notes {
-		s.log.Note(n)
+	for _, src := range d.Sources {
+		s.log.Note(src.IdentityNote)
 	}
-	s.trackers = trackers
+	s.trackers, s.discovery = trackers, d
 	return s, nil
+}
+
+// check rejects flag values no run could use, naming the flag and value.
+func (c *conn) check() error {
+	for _, f := range []struct {
+		name string
+		v    int64
+		min  int64
+	}{{"--maxpagesize", int64(c.maxPageSize), 0}, {"--retries", int64(c.retries), 1}, {"--max-body", c.maxBody, 1}, {"--max-pages", int64(c.maxPages), 1}} {
+		if f.v < f.min {
+			return usageError(fmt.Sprintf("%s %d: must be at least %d", f.name, f.v, f.min))
+		}
+	}
+	if c.timeout <= 0 {
+		return usageError(fmt.Sprintf("--timeout %s: must be positive", c.timeout))
+	}
+	if c.url != "" {
+		if err := checkURL("--url", c.url); err != nil {
+			return err
+		}
+	}
+	for _, u := range c.entityURL {
+		if err := checkURL("--entity-url", u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkURL accepts an absolute http(s) URL with a host; a URL written
+// without its scheme gets a suggestion.
+func checkURL(flag, raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	if !strings.Contains(raw, "://") {
+		scheme := "https://"
+		if h, _, _ := strings.Cut(raw, "/"); strings.HasPrefix(h, "localhost") || strings.HasPrefix(h, "127.") || strings.HasPrefix(h, "[::1]") {
+			scheme = "http://" // a local service rarely has TLS
+		}
+		return usageError(fmt.Sprintf("%s %q is not a URL; did you mean %s?", flag, raw, scheme+raw))
+	}
+	return usageError(fmt.Sprintf("%s %q is not an http(s) URL with a host", flag, raw))
 }

@@ -6,118 +6,179 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
 	"github.com/deltascope/deltascope/headless"
 	"github.com/deltascope/deltascope/internal/termtext"
-	"github.com/deltascope/deltascope/track"
-	"github.com/deltascope/deltascope/ui"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `deltascope: a change inspector for OData delta links
+// Exit codes, the same for every command (README "Exit codes").
+const (
+	exitOK          = headless.ExitOK
+	exitFailure     = headless.ExitFailure
+	exitUsage       = headless.ExitUsage
+	exitUnsupported = headless.ExitUnsupported
+	exitGone        = headless.ExitGone
+)
 
-  deltascope [connection flags]                  the TUI (no --url: the embedded demo)
-  deltascope probe [connection flags] [--json]   which entities support deltas, as a table
-  deltascope watch [connection flags] [--entity NAME] [--interval D] [--rounds N]
-                                                 headless: baseline, then poll; NDJSON out
-  deltascope demo [--addr 127.0.0.1:8080] [--records N] [--seed N]
-                                                 serve the demo service for other clients
-  deltascope version
-
-Run 'deltascope <command> --help' for the flags of a command.
-`
-
+// run executes one command line and returns its exit code. Commands report
+// a code through exitCode (watch and probe decide theirs) or an error,
+// which failure turns into one line on stderr and a code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	code := exitOK
+	ranCommand := false
+	root := newRootCmd(stdout, stderr, &code, &ranCommand)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return code
 	}
-	switch cmd {
-	case "":
-		if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
-			fmt.Fprintln(stdout, version())
-			return 0
-		}
-		return runTUI(ctx, args, stdout, stderr)
-	case "watch":
-		return runWatch(ctx, args, stdout, stderr)
-	case "probe":
-		return runProbe(ctx, args, stdout, stderr)
-	case "demo":
-		return runDemo(ctx, args, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, version())
-		return 0
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "deltascope: unknown command %q; run 'deltascope help' for the commands\n", cmd)
-		return headless.ExitUsage
+	if !ranCommand {
+		// Cobra's own errors: an unknown command or flag, a bad value, a
+		// stray argument. Say how to see the flags.
+		err = usageError(fmt.Sprintf("%v (run '%s --help' for the flags)", err, cmd.CommandPath()))
 	}
+	return failure(stderr, cmd.CommandPath(), err)
 }
 
+// newRootCmd builds the command tree. The root command is the TUI.
+func newRootCmd(stdout, stderr io.Writer, code *int, ran *bool) *cobra.Command {
+	// wrap marks that a command's own code ran, so its errors are not taken
+	// for usage errors, and keeps the code it returns.
+	wrap := func(fn func(cmd *cobra.Command) (int, error)) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) error {
+			*ran = true
+			c, err := fn(cmd)
+			*code = c
+			return err
+		}
+	}
+	root := &cobra.Command{
+		Use:   "deltascope",
+		Short: "a change inspector for OData delta links",
+		Long: `deltascope takes a baseline of each entity set with Prefer: odata.track-changes,
+keeps the @odata.deltaLink, and shows live what every deltaLink fetch brings back:
+records added, updated (field by field) and deleted. With no --url it runs against
+an embedded demo service.`,
+		Example: `  deltascope                                         the TUI on the embedded demo
+  deltascope --url https://HOST/api/v2.0 --company CRONUS --token-command 'az account get-access-token --query accessToken -o tsv'
+  deltascope probe --url https://HOST/api/v2.0       which entities support deltas
+  deltascope watch --entity customers --rounds 3     NDJSON events for scripts
+  deltascope demo --addr 127.0.0.1:8080              serve the demo for other clients`,
+		Version:       version(),
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	var tui tuiFlags
+	root.Flags().AddFlagSet(tui.conn.flags())
+	tui.register(root.Flags())
+	root.RunE = wrap(func(cmd *cobra.Command) (int, error) { return runTUI(cmd.Context(), tui) })
+
+	var w watchFlags
+	watch := &cobra.Command{
+		Use:   "watch [connection flags] [--entity NAME] [--interval D] [--rounds N]",
+		Short: "headless: baseline, then follow changes; one JSON event a line on stdout",
+		Long: `watch takes a baseline of each entity set (every set of the service unless
+--entity names some), then fetches its delta link every --interval and prints one
+JSON object a line: baseline, added, updated, deleted, round, gone, unsupported,
+error. Exit codes: 0 after --rounds rounds or an interrupt, 1 on a failure,
+2 on bad usage, 3 when no entity supports deltas, 4 on a 410 with --on-gone exit.`,
+		Args: cobra.NoArgs,
+	}
+	watch.Flags().AddFlagSet(w.conn.flags())
+	w.register(watch.Flags())
+	watch.RunE = wrap(func(cmd *cobra.Command) (int, error) { return runWatch(cmd.Context(), w, stdout, stderr) })
+
+	var p probeFlags
+	probe := &cobra.Command{
+		Use:   "probe [connection flags] [--json]",
+		Short: "which entity sets support delta links, as a table or JSON",
+		Long: `probe asks each entity set for a baseline with change tracking, reading at most
+a few small pages, and says whether it answers with a delta link. Exit codes: 0 when
+every set was probed, 1 when a set could not be probed, 2 on bad usage.`,
+		Args: cobra.NoArgs,
+	}
+	probe.Flags().AddFlagSet(p.conn.flags())
+	p.register(probe.Flags())
+	probe.RunE = wrap(func(cmd *cobra.Command) (int, error) { return runProbe(cmd.Context(), p, stdout, stderr) })
+
+	var d demoFlags
+	demo := &cobra.Command{
+		Use:   "demo [--addr 127.0.0.1:8080] [--records N] [--seed N]",
+		Short: "serve the embedded Business Central-shaped demo service for other clients",
+		Args:  cobra.NoArgs,
+	}
+	d.register(demo.Flags())
+	demo.RunE = wrap(func(cmd *cobra.Command) (int, error) { return runDemo(cmd.Context(), d, stdout) })
+
+	ver := &cobra.Command{
+		Use:   "version",
+		Short: "print the version, the VCS revision it was built from and the Go version",
+		Args:  cobra.NoArgs,
+		RunE: wrap(func(*cobra.Command) (int, error) {
+			fmt.Fprintln(stdout, version())
+			return exitOK, nil
+		}),
+	}
+	root.AddCommand(watch, probe, demo, ver)
+	return root
+}
+
+// version names the build: the module version, and the VCS revision and
+// time when the binary was built from a checkout (go build, go install).
 func version() string {
 	v, gov := "(devel)", ""
+	var rev, at, dirty string
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
 			v = bi.Main.Version
 		}
 		gov = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = ", modified"
+				}
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		return fmt.Sprintf("deltascope %s (%s %s%s) %s", v, rev, at, dirty, gov)
 	}
 	return fmt.Sprintf("deltascope %s %s", v, gov)
-}
-
-// multi is a repeatable string flag.
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
-
-// parse parses flags; on error or --help it prints and returns false with
-// the exit code.
-func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(stdout)
-		if fs.Name() == "deltascope" {
-			fmt.Fprint(stdout, usage+"\nConnection and TUI flags:\n")
-		} else {
-			fmt.Fprintf(stdout, "Usage of deltascope %s:\n", fs.Name())
-		}
-		fs.PrintDefaults()
-		return 0, false
-	}
-	name := "deltascope " + fs.Name()
-	if fs.Name() == "deltascope" {
-		name = "deltascope"
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v (run '%s --help' for the flags)\n", name, err, name)
-		return headless.ExitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q (run '%s --help' for the flags)\n", name, fs.Arg(0), name)
-		return headless.ExitUsage, false
-	}
-	return 0, true
 }
 
 // demoOptions are what the TUI, watch and probe run against with no --url.
@@ -128,93 +189,122 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 // failure prints a one-line reason and returns the exit code for err.
-func failure(stderr io.Writer, cmd string, err error) int {
-	if cmd != "" {
-		cmd = " " + cmd
+func failure(stderr io.Writer, cmdPath string, err error) int {
+	if cmdPath == "" {
+		cmdPath = "deltascope"
 	}
-	fmt.Fprintf(stderr, "deltascope%s: %s\n", cmd, termtext.Sanitize(err.Error()))
+	fmt.Fprintf(stderr, "%s: %s\n", cmdPath, termtext.Sanitize(err.Error()))
 	var ue usageError
-	var ce *track.CompanyChoiceError
+	var ce *deltaclient.CompanyChoiceError
 	if errors.As(err, &ue) || errors.As(err, &ce) {
-		return headless.ExitUsage
+		return exitUsage
 	}
-	return headless.ExitFailure
+	return exitFailure
 }
 
-func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	var c conn
-	c.register(fs)
-	interval := fs.Duration("interval", 10*time.Second, "time between delta rounds (Go duration: 200ms, 10s, 1m)")
-	rounds := fs.Int("rounds", 0, "stop after N rounds; 0: until interrupted")
-	onGone := fs.String("on-gone", "rebaseline", "on an expired delta link (410): rebaseline, or exit (code 4)")
-	progress := fs.Bool("progress", false, "write progress events (NDJSON) every second of a long baseline or round")
-	if code, ok := parse(fs, args, stdout, stderr); !ok {
-		return code
+type watchFlags struct {
+	conn     conn
+	interval time.Duration
+	rounds   int
+	onGone   string
+	progress bool
+}
+
+func (w *watchFlags) register(fs *pflag.FlagSet) {
+	fs.DurationVarP(&w.interval, "interval", "i", 10*time.Second, "time between delta rounds (Go duration: 200ms, 10s, 1m)")
+	fs.IntVarP(&w.rounds, "rounds", "n", 0, "stop after N rounds; 0: until interrupted")
+	fs.StringVar(&w.onGone, "on-gone", "rebaseline", "on an expired delta link (410): rebaseline, or exit (code 4)")
+	fs.BoolVar(&w.progress, "progress", false, "write progress events (NDJSON) every second of a long baseline or round")
+}
+
+func runWatch(ctx context.Context, w watchFlags, stdout, stderr io.Writer) (int, error) {
+	switch {
+	case w.interval <= 0:
+		return exitUsage, usageError(fmt.Sprintf("--interval %s: must be positive", w.interval))
+	case w.rounds < 0:
+		return exitUsage, usageError(fmt.Sprintf("--rounds %d: must be 0 (until interrupted) or more", w.rounds))
+	case w.onGone != "rebaseline" && w.onGone != "exit":
+		return exitUsage, usageError(fmt.Sprintf("--on-gone %q: must be rebaseline or exit", w.onGone))
 	}
-	if *interval <= 0 || *rounds < 0 || (*onGone != "rebaseline" && *onGone != "exit") {
-		fmt.Fprintln(stderr, "deltascope watch: --interval must be positive, --rounds 0 or more, --on-gone rebaseline or exit")
-		return headless.ExitUsage
-	}
-	s, err := c.connect(ctx)
+	s, err := w.conn.connect(ctx)
 	if err != nil {
-		return failure(stderr, "watch", err)
+		return exitFailure, err
 	}
 	defer s.close()
-	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: *interval, Rounds: *rounds, ExitOnGone: *onGone == "exit", Progress: *progress}, stdout, stderr)
+	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: w.interval, Rounds: w.rounds, ExitOnGone: w.onGone == "exit", Progress: w.progress}, stdout, stderr), nil
 }
 
-func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	var c conn
-	c.register(fs)
-	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
-	concurrency := fs.Int("concurrency", 4, "entities probed at once")
-	pages := fs.Int("pages", 3, "pages of one record to follow looking for a deltaLink")
-	if code, ok := parse(fs, args, stdout, stderr); !ok {
-		return code
+type probeFlags struct {
+	conn        conn
+	json        bool
+	concurrency int
+	pages       int
+}
+
+func (p *probeFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVarP(&p.json, "json", "j", false, "print a JSON array instead of a table")
+	fs.IntVar(&p.concurrency, "concurrency", 4, "entities probed at once")
+	fs.IntVar(&p.pages, "pages", 3, "pages of one record to follow looking for a deltaLink")
+}
+
+func runProbe(ctx context.Context, p probeFlags, stdout, stderr io.Writer) (int, error) {
+	if p.concurrency < 1 {
+		return exitUsage, usageError(fmt.Sprintf("--concurrency %d: must be at least 1", p.concurrency))
 	}
-	if *concurrency < 1 || *pages < 1 {
-		return failure(stderr, "probe", usageError("--concurrency and --pages must be at least 1"))
+	if p.pages < 1 {
+		return exitUsage, usageError(fmt.Sprintf("--pages %d: must be at least 1", p.pages))
 	}
-	s, err := c.connect(ctx)
+	s, err := p.conn.connect(ctx)
 	if err != nil {
-		return failure(stderr, "probe", err)
+		return exitFailure, err
 	}
 	defer s.close()
-	bc := strings.Contains(c.url, "businesscentral.dynamics.com") || strings.Contains(c.url, "/api/v2.0")
-	return headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Concurrency: *concurrency, MaxPages: *pages, JSON: *asJSON, BusinessCentral: bc}, stdout, stderr)
+	return headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Concurrency: p.concurrency, MaxPages: p.pages, JSON: p.json, BusinessCentral: s.discovery.BusinessCentral}, stdout, stderr), nil
 }
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	records := fs.Int("records", 1200, "customers to create (vendors and items scale with it)")
-	seed := fs.Uint64("seed", 1, "seed for the data and the changes")
-	every := fs.Duration("change-every", time.Second, "pace of the change generator; 0 turns it off")
-	pageSize := fs.Int("page-size", 20000, "server page size when the client asks for none")
-	deletions := fs.String("deletions", "4.0", "deleted-entity encoding: 4.0 ($deletedEntity) or 4.01 (@removed)")
-	partial := fs.Bool("partial", false, "send only the changed fields of an update, like Microsoft Graph")
-	ttl := fs.Duration("token-ttl", 0, "expire delta links older than this (410 Gone); 0: never")
-	companies := fs.Int("companies", 1, "number of companies")
-	faults := fs.String("faults", "", "inject faults: 'rate=0.1,kinds=429,503,reset,truncate,slow,410,dup,hostile'")
-	if code, ok := parse(fs, args, stdout, stderr); !ok {
-		return code
-	}
-	fl, err := deltatest.ParseFaults(*faults)
+type demoFlags struct {
+	addr              string
+	records, pageSize int
+	companies         int
+	seed              uint64
+	every, ttl        time.Duration
+	deletions, faults string
+	partial           bool
+}
+
+func (d *demoFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&d.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.IntVar(&d.records, "records", 1200, "customers to create (vendors and items scale with it)")
+	fs.Uint64Var(&d.seed, "seed", 1, "seed for the data and the changes")
+	fs.DurationVar(&d.every, "change-every", time.Second, "pace of the change generator; 0 turns it off")
+	fs.IntVar(&d.pageSize, "page-size", 20000, "server page size when the client asks for none")
+	fs.StringVar(&d.deletions, "deletions", "4.0", "deleted-entity encoding: 4.0 ($deletedEntity) or 4.01 (@removed)")
+	fs.BoolVar(&d.partial, "partial", false, "send only the changed fields of an update, like Microsoft Graph")
+	fs.DurationVar(&d.ttl, "token-ttl", 0, "expire delta links older than this (410 Gone); 0: never")
+	fs.IntVar(&d.companies, "companies", 1, "number of companies")
+	fs.StringVar(&d.faults, "faults", "", "inject faults: 'rate=0.1,kinds=429,503,reset,truncate,slow,410,dup,hostile'")
+}
+
+func runDemo(ctx context.Context, d demoFlags, stdout io.Writer) (int, error) {
+	fl, err := deltatest.ParseFaults(d.faults)
 	if err != nil {
-		return failure(stderr, "demo", usageError(err.Error()))
+		return exitUsage, usageError("--faults: " + err.Error())
 	}
-	if *deletions != deltatest.Deletions40 && *deletions != deltatest.Deletions401 {
-		return failure(stderr, "demo", usageError("--deletions must be 4.0 or 4.01"))
+	if d.deletions != deltatest.Deletions40 && d.deletions != deltatest.Deletions401 {
+		return exitUsage, usageError(fmt.Sprintf("--deletions %q: must be 4.0 or 4.01", d.deletions))
 	}
-	if *records < 1 || *pageSize < 1 || *companies < 1 {
-		return failure(stderr, "demo", usageError("--records, --page-size and --companies must be at least 1"))
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--records", d.records}, {"--page-size", d.pageSize}, {"--companies", d.companies}} {
+		if f.v < 1 {
+			return exitUsage, usageError(fmt.Sprintf("%s %d: must be at least 1", f.name, f.v))
+		}
 	}
-	srv, err := deltatest.Listen(*addr, deltatest.Options{Seed: *seed, Records: *records, PageSize: *pageSize, ChangeEvery: *every,
-		Deletions: *deletions, PartialUpdates: *partial, TokenTTL: *ttl, Faults: fl, Companies: *companies})
+	srv, err := deltatest.Listen(d.addr, deltatest.Options{Seed: d.seed, Records: d.records, PageSize: d.pageSize, ChangeEvery: d.every,
+		Deletions: d.deletions, PartialUpdates: d.partial, TokenTTL: d.ttl, Faults: fl, Companies: d.companies})
 	if err != nil {
-		return failure(stderr, "demo", fmt.Errorf("cannot listen on %s: %w (pick another --addr)", *addr, err))
+		return exitFailure, fmt.Errorf("cannot listen on %s: %w (pick another --addr)", d.addr, err)
 	}
 	defer srv.Close()
 	fmt.Fprintf(stdout, "deltascope demo: a Business Central-shaped API with change tracking\n")
@@ -224,45 +314,5 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  entity sets   %s\n", strings.Join(srv.EntitySets(), ", "))
 	fmt.Fprintf(stdout, "try: deltascope watch --url %s --entity customers\n", srv.ServiceRoot())
 	<-ctx.Done()
-	return 0
-}
-
-func runTUI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("deltascope", flag.ContinueOnError)
-	var c conn
-	c.register(fs)
-	interval := fs.Duration("interval", 10*time.Second, "auto-refresh interval (Go duration: 5s, 1m)")
-	noAuto := fs.Bool("no-auto", false, "start with auto-refresh paused (r refreshes, a resumes)")
-	if code, ok := parse(fs, args, stdout, stderr); !ok {
-		return code
-	}
-	if *interval <= 0 {
-		return failure(stderr, "", usageError("--interval must be positive"))
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s, err := c.connect(ctx)
-	var choice *track.CompanyChoiceError
-	if errors.As(err, &choice) && choice.Asked == "" {
-		// Several companies and none named: ask, as a list.
-		id, ok, perr := ui.PickCompany(ctx, choice.Companies)
-		if perr != nil || !ok {
-			return failure(stderr, "", errors.Join(err, perr))
-		}
-		c.company = id
-		s, err = c.connect(ctx)
-	}
-	if err != nil {
-		return failure(stderr, "", err)
-	}
-	defer s.close()
-	service := s.service
-	if s.demo {
-		service = "demo " + service
-	}
-	m := ui.New(ui.Config{Context: ctx, Service: service, Trackers: s.trackers, Interval: *interval, NoAuto: *noAuto, Log: s.log})
-	if _, err := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		return failure(stderr, "", err)
-	}
-	return 0
+	return exitOK, nil
 }

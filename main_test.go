@@ -100,8 +100,13 @@ func TestWatchExitCodes(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"bad flag", []string{"watch", "--bogus"}, 2, "flag provided but not defined: -bogus"},
-		{"bad interval", []string{"watch", "--interval", "soon"}, 2, "invalid value"},
+		{"bad flag", []string{"watch", "--bogus"}, 2, "unknown flag: --bogus"},
+		{"bad interval", []string{"watch", "--interval", "soon"}, 2, `invalid argument "soon" for "-i, --interval" flag`},
+		{"negative interval", []string{"watch", "--interval", "-1s"}, 2, "--interval -1s: must be positive"},
+		{"bad rounds", []string{"watch", "--rounds", "-2"}, 2, "--rounds -2: must be 0"},
+		{"url without scheme", []string{"probe", "--url", "127.0.0.1:8080/api"}, 2, `did you mean http://127.0.0.1:8080/api?`},
+		{"url that is no url", []string{"probe", "--url", "notaurl"}, 2, `--url "notaurl" is not a URL`},
+		{"stray argument", []string{"watch", "customers"}, 2, `unknown command "customers"`},
 		{"unsupported entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "balanceSheet", "--rounds", "1"}, 3, "balanceSheet does not support delta requests (500)"},
 		{"unreachable server", []string{"watch", "--url", deadURL + "/api/v2.0", "--rounds", "1"}, 1, "connection refused"},
 		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
@@ -156,5 +161,30 @@ func TestWatchRebaselinesAfterGone(t *testing.T) {
 		}}, &stderr)
 	if code != 4 {
 		t.Errorf("--on-gone exit: code %d", code)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"completion", "bash"}, "bash completion"},
+		{[]string{"completion", "zsh"}, "#compdef deltascope"},
+		{[]string{"completion", "fish"}, "complete -c deltascope"},
+		{[]string{"version"}, "deltascope "},
+		{[]string{"--version"}, "deltascope "},
+		{[]string{"watch", "--help"}, "--entity stringArray"},
+		{[]string{"help", "probe"}, "Exit codes"},
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), tc.args, &stdout, &stderr); code != 0 {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("%v: stdout lacks %q:\n%.300s", tc.args, tc.want, stdout.String())
+		}
 	}
 }

@@ -31,7 +31,7 @@ type ProbeOptions struct {
 	MaxPages    int  // pages of one record to follow; 0 means 3
 	JSON        bool // an array of objects instead of a table
 	// BusinessCentral adds the v22/2024 wave 1 deprecation note when
-	// entities say no.
+	// no entity says yes.
 	BusinessCentral bool
 }
 
@@ -76,8 +76,11 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 		}
 		tw.Flush()
 	}
-	reached, no := 0, 0
+	reached, no, yes := 0, 0, 0
 	for _, r := range rows {
+		if r.Supports == string(deltaclient.Supported) {
+			yes++
+		}
 		if r.Supports != string(deltaclient.ProbeFailed) || r.Status != 0 {
 			reached++
 		}
@@ -85,7 +88,7 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 			no++
 		}
 	}
-	if opts.BusinessCentral && no > 0 && !opts.JSON {
+	if opts.BusinessCentral && no > 0 && yes == 0 && !opts.JSON {
 		fmt.Fprintln(stdout, "\nNote: Business Central deprecated delta links in v22 and stopped serving them from 2024 release wave 1;\non such a service every entity says no: it is the service, not deltascope.")
 	}
 	if reached == 0 && len(rows) > 0 {

@@ -83,13 +83,16 @@ func TestDataverseKeysFromMetadata(t *testing.T) {
 "@odata.deltaLink":"{URL}/api/data/v9.2/accounts?$deltatoken=919043"}`)
 	f.json("/api/data/v9.2/audits", 400, `{"error":{"code":"0x80048d19","message":"Change tracking is not enabled for the entity: audit"}}`)
 
-	trackers, notes, err := track.Open(ctx, client(0), track.Target{URL: f.srv.URL + "/api/data/v9.2"})
+	trackers, disc, err := track.Open(ctx, client(0), deltaclient.Target{URL: f.srv.URL + "/api/data/v9.2"})
 	must(t, err)
 	if len(trackers) != 2 || trackers[0].Name != "accounts" {
 		t.Fatalf("trackers %v", trackers)
 	}
-	if !strings.Contains(notes[0], "accounts: records are identified by their key accountid (from $metadata)") {
-		t.Errorf("note %q", notes[0])
+	if note := disc.Sources[0].IdentityNote; !strings.Contains(note, "accounts: records are identified by their key accountid (from $metadata)") {
+		t.Errorf("note %q", note)
+	}
+	if disc.BusinessCentral {
+		t.Error("Dataverse taken for Business Central")
 	}
 	acc := trackers[0]
 	r, err := acc.Baseline(ctx, nil)
@@ -129,7 +132,7 @@ func TestGraphDeltaFunction(t *testing.T) {
 	f.json("/v1.0/users/delta?$deltatoken=d1", 200, `{"@odata.nextLink":"{URL}/v1.0/users/delta?$skiptoken=d1p2","value":[{"id":"u1","mail":"adele.vance@contoso.com"}]}`)
 	f.json("/v1.0/users/delta?$skiptoken=d1p2", 200, `{"value":[{"id":"u2","@removed":{"reason":"deleted"}},{"id":"u1","displayName":"Adele V."}],"@odata.deltaLink":"{URL}/v1.0/users/delta?$deltatoken=d2"}`)
 
-	trackers, _, err := track.Open(ctx, client(0), track.Target{EntityURLs: []string{f.srv.URL + "/v1.0/users/delta"}})
+	trackers, _, err := track.Open(ctx, client(0), deltaclient.Target{EntityURLs: []string{f.srv.URL + "/v1.0/users/delta"}})
 	must(t, err)
 	users := trackers[0]
 	if users.Name != "users" {
@@ -173,7 +176,7 @@ func TestSelectAndFilterGoOnTheBaselineOnly(t *testing.T) {
 		fmt.Fprint(w, `{"value":[{"@odata.id":"People('a')","Name":"A"}],"@odata.deltaLink":"People?$deltatoken=1"}`)
 	}
 	f.mu.Unlock()
-	trackers, _, err := track.Open(ctx, client(0), track.Target{EntityURLs: []string{f.srv.URL + "/svc/People"}, Select: "Name,Age", Filter: "Age gt 30"})
+	trackers, _, err := track.Open(ctx, client(0), deltaclient.Target{EntityURLs: []string{f.srv.URL + "/svc/People"}, Select: "Name,Age", Filter: "Age gt 30"})
 	must(t, err)
 	_, err = trackers[0].Baseline(ctx, nil)
 	must(t, err)

@@ -230,42 +230,6 @@ func TestEncodingsAndFilters(t *testing.T) {
 	})
 }
 
-func TestResolve(t *testing.T) {
-	t.Parallel()
-	srv := deltatest.NewServer(deltatest.Options{Seed: 1, Companies: 2})
-	defer srv.Close()
-	c := client(0)
-	_, err := track.Resolve(ctx, c, track.Target{URL: srv.ServiceRoot()})
-	var choice *track.CompanyChoiceError
-	if !errors.As(err, &choice) || len(choice.Companies) != 2 {
-		t.Fatalf("two companies and no --company: want a choice error, got %v", err)
-	}
-	src, err := track.Resolve(ctx, c, track.Target{URL: srv.ServiceRoot(), Company: "cronus usa, inc."})
-	must(t, err)
-	var names []string
-	for _, s := range src {
-		names = append(names, s.Name)
-	}
-	if strings.Join(names, ",") != "customers,vendors,items,balanceSheet" || src[0].URL != srv.CollectionURL("customers") {
-		t.Errorf("sources %v, first URL %s", names, src[0].URL)
-	}
-	src, err = track.Resolve(ctx, c, track.Target{URL: srv.ServiceRoot(), Company: srv.CompanyID(), Entities: []string{"items"}})
-	must(t, err)
-	if len(src) != 1 || src[0].URL != srv.CollectionURL("items") {
-		t.Errorf("--entity items: %+v", src)
-	}
-	for in, want := range map[string]string{
-		"https://graph.microsoft.com/v1.0/users/delta":                   "users",
-		"https://graph.microsoft.com/v1.0/users/microsoft.graph.delta()": "users",
-		"http://h/api/v2.0/companies(1)/customers":                       "customers",
-		"http://h/api/data/v9.2/accounts?$select=name":                   "accounts",
-	} {
-		if got := track.NameOf(in); got != want {
-			t.Errorf("NameOf(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // assertConverged checks the client's snapshot holds exactly the server's
 // current records, field by field.
 func assertConverged(t *testing.T, srv *deltatest.Server, tr *track.Tracker, set string) {

@@ -1,0 +1,74 @@
+package deltaclient_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+)
+
+func TestDiscover(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 1, Companies: 2})
+	defer srv.Close()
+	c := &deltaclient.Client{}
+	_, err := c.Discover(context.Background(), deltaclient.Target{URL: srv.ServiceRoot()})
+	var choice *deltaclient.CompanyChoiceError
+	if !errors.As(err, &choice) || len(choice.Companies) != 2 {
+		t.Fatalf("two companies and no --company: want a choice error, got %v", err)
+	}
+	d, err := c.Discover(context.Background(), deltaclient.Target{URL: srv.ServiceRoot(), Company: "cronus usa, inc."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range d.Sources {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "customers,vendors,items,balanceSheet" || d.Sources[0].URL != srv.CollectionURL("customers") {
+		t.Errorf("sources %v, first URL %s", names, d.Sources[0].URL)
+	}
+	if !d.BusinessCentral || d.Company == nil || d.Company.ID != srv.CompanyID() {
+		t.Errorf("a root with companies: BusinessCentral %v, company %+v", d.BusinessCentral, d.Company)
+	}
+	d, err = c.Discover(context.Background(), deltaclient.Target{URL: srv.ServiceRoot(), Company: srv.CompanyID(), Entities: []string{"items"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sources) != 1 || d.Sources[0].URL != srv.CollectionURL("items") {
+		t.Errorf("--entity items: %+v", d.Sources)
+	}
+	// A company URL with no --entity follows every set of the root's
+	// service document, under that company.
+	d, err = c.Discover(context.Background(), deltaclient.Target{URL: srv.ServiceRoot() + "/companies(" + srv.CompanyID() + ")"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sources) != 4 || d.Sources[2].URL != srv.CollectionURL("items") || !d.BusinessCentral {
+		t.Errorf("company URL: %+v", d)
+	}
+}
+
+func TestNameOfAndSplitCompany(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://graph.microsoft.com/v1.0/users/delta":                   "users",
+		"https://graph.microsoft.com/v1.0/users/microsoft.graph.delta()": "users",
+		"http://h/api/v2.0/companies(1)/customers":                       "customers",
+		"http://h/api/data/v9.2/accounts?$select=name":                   "accounts",
+	} {
+		if got := deltaclient.NameOf(in); got != want {
+			t.Errorf("NameOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+	root, co := deltaclient.SplitCompany("https://api.businesscentral.dynamics.com/v2.0/t/production/api/v2.0/companies(abc)")
+	if root != "https://api.businesscentral.dynamics.com/v2.0/t/production/api/v2.0" || co != "/companies(abc)" {
+		t.Errorf("SplitCompany: %q %q", root, co)
+	}
+	if root, co := deltaclient.SplitCompany("http://h/odata"); root != "http://h/odata" || co != "" {
+		t.Errorf("SplitCompany without a company: %q %q", root, co)
+	}
+}
