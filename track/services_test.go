@@ -212,10 +212,10 @@ func TestCAPCompositeKeyFromMetadata(t *testing.T) {
 {"customerID":7,"orderYear":2025,"orderNo":1,"lineNo":2,"qty":2},
 {"customerID":7,"orderYear":2026,"orderNo":1,"lineNo":1,"qty":3}],
 "@odata.deltaLink":"{URL}/odata/v4/orders/OrderLines?$deltatoken=1"}`)
-	trackers, notes, err := track.Open(ctx, client(0), track.Target{URL: f.srv.URL + "/odata/v4/orders/"})
+	trackers, notes, err := track.Open(ctx, client(0), deltaclient.Target{URL: f.srv.URL + "/odata/v4/orders/"})
 	must(t, err)
-	if len(trackers) != 1 || !strings.Contains(notes[0], "key orderYear, orderNo, lineNo (from $metadata)") {
-		t.Fatalf("trackers %v, notes %q", trackers, notes)
+	if len(trackers) != 1 || !strings.Contains(notes.Sources[0].IdentityNote, "key orderYear, orderNo, lineNo (from $metadata)") {
+		t.Fatalf("trackers %v, sources %+v", trackers, notes.Sources)
 	}
 	r, err := trackers[0].Baseline(ctx, nil)
 	must(t, err)
