@@ -40,32 +40,27 @@ func (c *Client) Probe(ctx context.Context, url string, maxPages int) ProbeResul
 	pc.Retry.Tries = min(max(pc.Retry.Tries, 1), 2)
 	var applied bool
 	res, err := pc.run(ctx, url, true, func(p Progress) { applied = applied || p.TrackingApplied }, func([]Entry) {})
-	var (
-		uns  *UnsupportedError
-		he   *HTTPError
-		gone *GoneError
-	)
-	switch {
-	case err == nil:
+	if err == nil {
 		ev := "deltaLink on page " + strconv.Itoa(res.Pages)
 		if applied {
 			ev += ", Preference-Applied: odata.track-changes"
 		}
 		return ProbeResult{Support: Supported, Evidence: ev, PreferenceApplied: applied, Pages: res.Pages}
-	case errors.As(err, &uns):
-		if uns.NoDeltaLink {
-			return ProbeResult{Support: NotSupport, Evidence: "the collection ended without a deltaLink"}
-		}
-		return ProbeResult{Support: NotSupport, Evidence: strconv.Itoa(uns.Status) + ": " + uns.Message, Status: uns.Status}
-	case errors.Is(err, errPageLimit):
+	}
+	if errors.Is(err, errPageLimit) {
 		if applied {
 			return ProbeResult{Support: Supported, Evidence: "Preference-Applied: odata.track-changes (deltaLink not reached in " + strconv.Itoa(maxPages) + " pages)", PreferenceApplied: true, Pages: maxPages}
 		}
 		return ProbeResult{Support: Unknown, Evidence: "no deltaLink within " + strconv.Itoa(maxPages) + " pages of one record, and no Preference-Applied", Pages: maxPages}
-	case errors.As(err, &he):
-		return ProbeResult{Support: ProbeFailed, Evidence: strings.TrimSpace(he.Error()), Status: he.Status}
-	case errors.As(err, &gone):
-		return ProbeResult{Support: ProbeFailed, Evidence: gone.Error(), Status: gone.Status}
 	}
-	return ProbeResult{Support: ProbeFailed, Evidence: err.Error()}
+	st := StatusOf(err)
+	if st.Kind == KindUnsupported {
+		var uns *UnsupportedError
+		errors.As(err, &uns)
+		if uns.NoDeltaLink {
+			return ProbeResult{Support: NotSupport, Evidence: "the collection ended without a deltaLink"}
+		}
+		return ProbeResult{Support: NotSupport, Evidence: strconv.Itoa(uns.Status) + ": " + uns.Message, Status: uns.Status}
+	}
+	return ProbeResult{Support: ProbeFailed, Evidence: strings.TrimSpace(err.Error()), Status: st.HTTP}
 }

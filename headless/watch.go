@@ -114,7 +114,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 				fmt.Fprintf(stderr, "deltascope: %s %s\n", t.Name, termtext.Sanitize(ue.Error()))
 				continue
 			}
-			w.emit(Event{Entity: t.Name, Event: "error", Status: statusOf(err), Message: err.Error()})
+			w.emit(Event{Entity: t.Name, Event: "error", Status: deltaclient.StatusOf(err).HTTP, Message: err.Error()})
 			if firstErr == nil {
 				firstErr = fmt.Errorf("%s: baseline: %w", t.Name, err)
 			}
@@ -189,7 +189,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 			fmt.Fprintf(w.stderr, "deltascope: %s %s\n", t.Name, termtext.Sanitize(ue.Error()))
 			return ExitUnsupported, err
 		}
-		w.emit(Event{Entity: t.Name, Event: "error", Status: statusOf(err), Message: err.Error(), Retrying: true})
+		w.emit(Event{Entity: t.Name, Event: "error", Status: deltaclient.StatusOf(err).HTTP, Message: err.Error(), Retrying: true})
 		return ExitOK, err
 	}
 	w.round(t.Name, r)
@@ -212,8 +212,8 @@ func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progres
 			}
 		}
 		if r := p.Retry; r != nil {
-			w.emit(Event{Entity: entity, Event: "error", Status: statusOf(r.Err), Retrying: true,
-				Message: fmt.Sprintf("page %d failed (%v); retrying in %s (%d/%d)", p.Pages+1, r.Err, r.Wait.Round(time.Millisecond), r.Attempt, r.Max)})
+			w.emit(Event{Entity: entity, Event: "error", Status: deltaclient.StatusOf(r.Err).HTTP, Retrying: true,
+				Message: fmt.Sprintf("page %d: %s: %v", p.Pages+1, r, r.Err)})
 		}
 	}
 }
@@ -286,18 +286,6 @@ func orNull(b []byte) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
-}
-
-func statusOf(err error) int {
-	var he *deltaclient.HTTPError
-	if errors.As(err, &he) {
-		return he.Status
-	}
-	var ge *deltaclient.GoneError
-	if errors.As(err, &ge) {
-		return ge.Status
-	}
-	return 0
 }
 
 func ptr[T any](v T) *T { return &v }

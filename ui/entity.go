@@ -1,10 +1,6 @@
 package ui
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,7 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/deltascope/deltascope/deltaclient"
-	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/model"
 	"github.com/deltascope/deltascope/track"
 )
@@ -41,13 +36,15 @@ type entity struct {
 	model.Entity
 	tracker *track.Tracker
 
-	gen      int
-	busy     bool
-	op       opKind
-	progress atomic.Pointer[deltaclient.Progress] // written by the running cmd
-	shown    deltaclient.Progress                 // copied from progress on ticks
-	started  time.Time                            // when the op in flight began
-	queued   bool                                 // a re-baseline waits for the round in flight
+	gen         int
+	busy        bool
+	op          opKind
+	progress    atomic.Pointer[deltaclient.Progress] // written by the running cmd
+	shown       deltaclient.Progress                 // copied from progress on ticks
+	started     time.Time                            // when the op in flight began
+	rebaseAfter bool                                 // a re-baseline waits for the round in flight
+	waiting     bool                                 // in Model.queue, for a baseline slot
+	waitOp      opKind                               // what it waits to run
 
 	banner   *banner
 	location string // Location of the last 410, for the re-baseline
@@ -60,9 +57,18 @@ type entity struct {
 	query  string
 }
 
+// level is how much a banner asks of the user.
+type level uint8
+
+const (
+	levelInfo level = iota // a fact, like "does not support delta requests"
+	levelWarn              // needs a key press: expired, throttled
+	levelErr               // something is wrong: auth, network, a failed round
+)
+
 // banner is a plain-words message that belongs to one entity.
 type banner struct {
-	level int // 0 info, 1 warning, 2 error
+	level level
 	text  string
 	// wrapped is text wrapped for width, kept so frames do not rewrap it.
 	wrapped []string
@@ -77,20 +83,21 @@ func (b *banner) lines(width int) []string {
 	return b.wrapped
 }
 
-const (
-	levelInfo = iota
-	levelWarn
-	levelErr
-)
-
 // start launches op for e unless one is in flight; a re-baseline asked for
-// during a round runs when the round ends.
+// during a round runs when the round ends, and a baseline waits its turn
+// when --concurrency are already running (queue.go).
 func (m *Model) start(i int, op opKind) tea.Cmd {
 	e := m.entities[i]
 	if e.busy {
 		if op == opRebaseline {
-			e.queued = true
+			e.rebaseAfter = true
 		}
+		if heavy(op) {
+			m.unqueue(i)
+		}
+		return nil
+	}
+	if heavy(op) && !m.admit(i, op) {
 		return nil
 	}
 	e.busy, e.op, e.started = true, op, m.now()
@@ -132,83 +139,30 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 		m.fail(msg.entity, msg.op, msg.err)
 	} else {
 		e.banner = nil
-		if m.lastErrOf == msg.entity {
-			m.lastErr, m.lastErrOf = "", -1
-		}
 		if msg.op == opRebaseline {
 			e.location = ""
 		}
 		e.AddRound(msg.round)
 		m.addLines(e, msg.round)
 	}
-	if e.queued {
-		e.queued = false
-		return m.start(msg.entity, opRebaseline)
+	if e.rebaseAfter {
+		e.rebaseAfter = false
+		return tea.Batch(m.start(msg.entity, opRebaseline), m.dequeue())
 	}
-	return nil
+	return m.dequeue()
 }
 
-// fail turns an error into the entity's status and banner, in plain words
-// with the key that fixes it.
+// fail applies describe's verdict to entity i. The error stays with its
+// entity (list and banner); the status bar only counts failing entities.
 func (m *Model) fail(i int, op opKind, err error) {
-	if errors.Is(err, context.Canceled) {
+	e := m.entities[i]
+	status, b := describe(operation{kind: op, entity: e.Name, baselined: e.Baselined}, err)
+	if b == nil {
 		return
 	}
-	e := m.entities[i]
-	name := termtext.Sanitize(e.Name)
-	e.Status = model.Failed // unless the error says more, below
-	var (
-		gone *deltaclient.GoneError
-		uns  *deltaclient.UnsupportedError
-		he   *deltaclient.HTTPError
-		ne   *deltaclient.NetworkError
-	)
-	switch {
-	case errors.As(err, &gone):
-		e.Status = model.Expired
-		e.location = gone.Location
-		text := fmt.Sprintf("%s: the delta link expired (%d %s). Press b to take a new baseline; changes made meanwhile will be shown.", name, gone.Status, http.StatusText(gone.Status))
-		if gone.Location != "" {
-			text += "\nLocation: " + termtext.Sanitize(gone.Location)
-		}
-		e.banner = &banner{level: levelWarn, text: text}
-	case errors.As(err, &uns):
-		e.Status = model.Unsupported
-		var text string
-		if uns.NoDeltaLink {
-			text = fmt.Sprintf("%s does not support delta requests: the server returned the whole collection without a deltaLink.", name)
-		} else {
-			text = fmt.Sprintf("%s does not support delta requests (%d): the server returned %q.", name, uns.Status, termtext.Sanitize(uns.Message))
-		}
-		e.banner = &banner{level: levelInfo, text: text}
-	case errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden):
-		what := "the service refused the credentials"
-		switch {
-		case he.Credentials == "no credentials":
-			what = "the service wants credentials and none were sent"
-		case he.Credentials != "" && he.Status == http.StatusForbidden:
-			what = "the " + he.Credentials + " lacks permission"
-		case he.Credentials != "":
-			what = "the " + he.Credentials + " was rejected"
-		}
-		e.banner = &banner{level: levelErr, text: fmt.Sprintf("%s: %s (%d %s): %s. Check --token, DELTASCOPE_TOKEN or the other credentials, then press r.",
-			name, what, he.Status, http.StatusText(he.Status), termtext.Clip(he.Message, 200))}
-	case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
-		e.banner = &banner{level: levelWarn, text: fmt.Sprintf("%s: throttled by the service (429) and still throttled after retrying. Press r to try again, or a to pause auto-refresh.", name)}
-	case errors.As(err, &ne):
-		e.banner = &banner{level: levelErr, text: fmt.Sprintf("%s: cannot reach the service: %s. Press r to try again.", name, termtext.Sanitize(ne.Err.Error()))}
-	default:
-		what := map[opKind]string{opBaseline: "baseline", opRound: "delta round", opRebaseline: "re-baseline"}[op]
-		text := fmt.Sprintf("%s: the %s failed: %s.", name, what, termtext.Sanitize(strings.TrimSuffix(err.Error(), ".")))
-		if e.Baselined {
-			text += " The snapshot and delta link are unchanged; press r to try again."
-		} else {
-			text += " Press b to try again."
-		}
-		e.banner = &banner{level: levelErr, text: text}
-	}
-	if e.banner.level > levelInfo {
-		m.lastErr, m.lastErrOf = e.banner.text, i
+	e.Status, e.banner = status, b
+	if status == model.Expired {
+		e.location = goneLocation(err)
 	}
 }
 
@@ -292,25 +246,4 @@ func (e *entity) setQuery(q string) {
 	}
 	e.diff = scroller{}
 	e.unseen = 0
-}
-
-// statusWord is what the list shows for e.
-func (m *Model) statusWord(e *entity) string {
-	switch {
-	case e.busy && e.shown.Retry != nil:
-		return fmt.Sprintf("retrying %d/%d", e.shown.Retry.Attempt, e.shown.Retry.Max)
-	case e.busy && (e.op != opRound || !e.Baselined):
-		p := e.shown
-		if p.Pages == 0 {
-			return "loading"
-		}
-		if p.Count > 0 && p.Records > 0 {
-			per := max(1, p.Records/p.Pages)
-			return fmt.Sprintf("loading %d/%d pages", p.Pages, (int(p.Count)+per-1)/per)
-		}
-		return "loading " + plural(p.Pages, "page")
-	case e.Status == model.Tracking && !m.auto:
-		return "paused"
-	}
-	return e.Status.String()
 }

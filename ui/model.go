@@ -28,7 +28,10 @@ type Config struct {
 	Service  string // shown in the status bar; must carry no secrets
 	Trackers []*track.Tracker
 	Interval time.Duration // auto-refresh interval; 0 means 10s
-	NoAuto   bool          // start with auto-refresh off
+	// Concurrency is how many baselines run at once; 0 means 4. The rest
+	// are queued.
+	Concurrency int
+	NoAuto      bool // start with auto-refresh off
 	// Now is the clock for the countdown; nil means time.Now.
 	Now func() time.Time
 	// Clipboard receives OSC 52 sequences for y; nil means stderr.
@@ -67,10 +70,12 @@ type Model struct {
 	focus         focus
 	mode          mode
 
-	entities []*entity
-	list     *listPane
-	changes  *changesPane
-	panes    [2]pane // by focus
+	entities    []*entity
+	concurrency int
+	queue       []int // entities waiting for a baseline slot, in order
+	list        *listPane
+	changes     *changesPane
+	panes       [2]pane // by focus
 
 	filter   textinput.Model
 	spinner  spinner.Model
@@ -83,11 +88,9 @@ type Model struct {
 	log       *reqlog.Log
 	logScroll scroller
 
-	record    *recordView
-	lastErr   string
-	lastErrOf int            // the entity whose failure lastErr tells
-	tick      func() tea.Cmd // the countdown clock; tests stop it
-	note      string         // a short confirmation, like "copied"
+	record *recordView
+	tick   func() tea.Cmd // the countdown clock; tests stop it
+	note   string         // a short confirmation, like "copied"
 }
 
 // tickMsg drives the auto-refresh countdown, once a second.
@@ -104,6 +107,9 @@ func New(cfg Config) *Model {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 10 * time.Second
 	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
 	if cfg.Clipboard == nil {
 		cfg.Clipboard = os.Stderr
 	}
@@ -113,8 +119,8 @@ func New(cfg Config) *Model {
 	m := &Model{
 		ctx: cfg.Context, service: cfg.Service, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
 		styles: DefaultStyles(), keys: newKeyMap(), help: help.New(),
-		auto: !cfg.NoAuto, interval: cfg.Interval,
-		width: 80, height: 24, tick: tick, lastErrOf: -1,
+		auto: !cfg.NoAuto, interval: cfg.Interval, concurrency: cfg.Concurrency,
+		width: 80, height: 24, tick: tick,
 	}
 	m.help.ShortSeparator = " · "
 	m.filter = textinput.New()
@@ -200,6 +206,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			break
 		}
 		cmd = m.key(msg)
+	}
+	if _, ok := msg.(tea.KeyMsg); ok {
+		// The user may have selected a queued entity: it goes first.
+		cmd = tea.Batch(cmd, m.dequeue())
 	}
 	m.syncKeys()
 	return m, cmd

@@ -133,8 +133,8 @@ func (p *listPane) View() []string {
 		left := mark + name
 		gap := p.width - ansi.StringWidth(left) - len(recs) - 1
 		out = append(out, left+strings.Repeat(" ", max(1, gap))+st.Dim.Render(recs))
-		word := m.statusWord(e)
-		ws := st.Status[strings.Fields(word)[0]].Render(word)
+		state, word := m.status(e)
+		ws := st.Status[state].Render(word)
 		counters := ""
 		if e.Added+e.Updated+e.Deleted > 0 {
 			counters = "  " + st.Added.Render(fmt.Sprintf("+%d", e.Added)) + " " + st.Updated.Render(fmt.Sprintf("~%d", e.Updated)) + " " + st.Deleted.Render(fmt.Sprintf("-%d", e.Deleted))

@@ -6,23 +6,23 @@ import "github.com/charmbracelet/lipgloss"
 // drops colour, bold and reverse, so every style here pairs with a word or
 // a symbol that carries the same meaning.
 type Styles struct {
-	Bar, BarKey     lipgloss.Style
-	Title, TitleOn  lipgloss.Style
-	Cursor          lipgloss.Style
-	Name, Dim       lipgloss.Style
-	Added, Updated  lipgloss.Style
-	Deleted, Field  lipgloss.Style
-	Old, New        lipgloss.Style
-	RoundHeader     lipgloss.Style
-	Rebaseline      lipgloss.Style
-	Status          map[string]lipgloss.Style
-	BannerWarn      lipgloss.Style
-	BannerErr       lipgloss.Style
-	BannerInfo      lipgloss.Style
-	Sep             lipgloss.Style
-	Marker          lipgloss.Style
-	Changed, Was    lipgloss.Style
-	HelpKey, HelpOn lipgloss.Style
+	Bar            lipgloss.Style
+	Title, TitleOn lipgloss.Style
+	Cursor         lipgloss.Style
+	Name, Dim      lipgloss.Style
+	Added, Updated lipgloss.Style
+	Deleted, Field lipgloss.Style
+	Old, New       lipgloss.Style
+	RoundHeader    lipgloss.Style
+	Rebaseline     lipgloss.Style
+	Status         [stateCount]lipgloss.Style // by state
+	BannerWarn     lipgloss.Style
+	BannerErr      lipgloss.Style
+	BannerInfo     lipgloss.Style
+	Sep            lipgloss.Style
+	Marker         lipgloss.Style
+	Changed, Was   lipgloss.Style
+	HelpKey        lipgloss.Style
 }
 
 // DefaultStyles is the colour scheme, adaptive to light and dark terminals.
@@ -33,7 +33,6 @@ func DefaultStyles() Styles {
 	green, yellow, red, blue, grey := ac("#1a7f37", "#56d364"), ac("#9a6700", "#e3b341"), ac("#cf222e", "#f85149"), ac("#0969da", "#58a6ff"), ac("#6e7781", "#8b949e")
 	s := Styles{
 		Bar:         lipgloss.NewStyle().Foreground(ac("#24292f", "#c9d1d9")).Background(ac("#eaeef2", "#21262d")),
-		BarKey:      lipgloss.NewStyle().Foreground(blue).Background(ac("#eaeef2", "#21262d")).Bold(true),
 		Title:       lipgloss.NewStyle().Foreground(grey),
 		TitleOn:     lipgloss.NewStyle().Foreground(blue).Bold(true),
 		Cursor:      lipgloss.NewStyle().Reverse(true),
@@ -55,15 +54,16 @@ func DefaultStyles() Styles {
 		Changed:     lipgloss.NewStyle().Foreground(yellow).Bold(true),
 		Was:         lipgloss.NewStyle().Foreground(grey),
 		HelpKey:     lipgloss.NewStyle().Foreground(blue),
-		HelpOn:      lipgloss.NewStyle().Foreground(grey),
 	}
-	s.Status = map[string]lipgloss.Style{
-		"tracking":    lipgloss.NewStyle().Foreground(green),
-		"paused":      lipgloss.NewStyle().Foreground(grey),
-		"loading":     lipgloss.NewStyle().Foreground(blue),
-		"unsupported": lipgloss.NewStyle().Foreground(grey),
-		"expired":     lipgloss.NewStyle().Foreground(yellow),
-		"error":       lipgloss.NewStyle().Foreground(red),
+	s.Status = [stateCount]lipgloss.Style{
+		stateLoading:     lipgloss.NewStyle().Foreground(blue),
+		stateQueued:      lipgloss.NewStyle().Foreground(grey),
+		stateTracking:    lipgloss.NewStyle().Foreground(green),
+		statePaused:      lipgloss.NewStyle().Foreground(grey),
+		stateRetrying:    lipgloss.NewStyle().Foreground(yellow),
+		stateUnsupported: lipgloss.NewStyle().Foreground(grey),
+		stateExpired:     lipgloss.NewStyle().Foreground(yellow),
+		stateError:       lipgloss.NewStyle().Foreground(red),
 	}
 	return s
 }

@@ -155,8 +155,8 @@ func TestBannersSetAndClear(t *testing.T) {
 	if f.m.keys.Refresh.Enabled() || f.m.keys.Rebaseline.Enabled() {
 		t.Error("an unsupported entity offers neither r nor b")
 	}
-	if strings.Contains(f.m.lastErr, "balanceSheet") {
-		t.Error("unsupported is a fact about the entity, not an error in the status bar")
+	if bar := strings.SplitN(f.screen(), "\n", 2)[0]; strings.Contains(bar, "error") {
+		t.Errorf("unsupported is a fact about the entity, not an error in the status bar: %s", bar)
 	}
 }
 
@@ -179,12 +179,17 @@ func TestErrorBannersInPlainWords(t *testing.T) {
 		f.m.start(0, opRound)
 		f.m.Update(opDoneMsg{entity: 0, gen: e.gen, op: opRound, err: tc.err})
 		f.mustShow(tc.want)
-		if !strings.Contains(f.screen(), "last error: "+tc.want[:20]) {
-			t.Errorf("status bar lacks the last error:\n%s", f.screen())
+		bar := strings.SplitN(f.screen(), "\n", 2)[0]
+		if !strings.Contains(bar, "✗ 1 error") || !strings.Contains(bar, "http://127.0.0.1:8080/api/v2.0") {
+			t.Errorf("status bar must count the error and keep the service URL:\n%s", bar)
 		}
+		// The error belongs to its entity: another entity shows none.
+		f.selectEntity("vendors")
+		f.mustNotShow(tc.want[:30])
+		f.selectEntity("customers")
 		// Recovery clears the banner and the status bar.
 		f.press("r")
-		f.mustNotShow(tc.want[:30], "last error")
+		f.mustNotShow(tc.want[:30], "✗ 1 error")
 	}
 }
 

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/internal/termtext"
+	"github.com/deltascope/deltascope/model"
 )
 
 // Layout. Below minSplit columns one pane shows at a time (tab switches).
@@ -88,9 +87,10 @@ func pad(s string, w int) string {
 	return s
 }
 
-// statusBar is the top line: name, service, auto-refresh, activity and
-// the last error or note. The service URL gives way first when space is
-// short.
+// statusBar is the top line: name, service, auto-refresh, activity, how
+// many entities failed and a note. Errors themselves belong to their
+// entity (list and banner), so the bar never names one the keys do not act
+// on. The service URL gives way first when space is short.
 func (m *Model) statusBar() string {
 	st := m.styles
 	var parts []string
@@ -104,12 +104,14 @@ func (m *Model) statusBar() string {
 	if n := m.busy(); n > 0 {
 		parts = append(parts, m.spinner.View()+fmt.Sprintf(" %d in flight", n))
 	}
-	switch {
-	case m.note != "":
+	if n := m.queued(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d queued", n))
+	}
+	if n := m.failing(); n > 0 {
+		parts = append(parts, "✗ "+plural(n, "error"))
+	}
+	if m.note != "" {
 		parts = append(parts, m.note)
-	case m.lastErr != "":
-		first, _, _ := strings.Cut(m.lastErr, "\n")
-		parts = append(parts, "last error: "+first)
 	}
 	rest := " │ " + strings.Join(parts, " │ ")
 	head := " deltascope"
@@ -117,6 +119,17 @@ func (m *Model) statusBar() string {
 		head += " │ " + termtext.Clip(m.service, room)
 	}
 	return st.Bar.Render(pad(head+rest, m.width))
+}
+
+// failing counts the entities whose last operation failed.
+func (m *Model) failing() int {
+	n := 0
+	for _, e := range m.entities {
+		if e.Status == model.Failed {
+			n++
+		}
+	}
+	return n
 }
 
 // short writes a duration the way a person would: 10s, 1m, 1m30s, 5m.
@@ -173,22 +186,10 @@ func (m *Model) title(text string, on bool) string {
 	return m.styles.Title.Render("  " + text)
 }
 
-// retryText says why a page is being tried again and when.
+// retryText says why a page is being tried again and when, in the words
+// every front end uses (RetryInfo.String).
 func retryText(name string, r *deltaclient.RetryInfo) string {
-	why := "the request failed"
-	var he *deltaclient.HTTPError
-	switch {
-	case errors.As(r.Err, &he) && he.Status == http.StatusTooManyRequests:
-		why = "throttled (429)"
-	case errors.As(r.Err, &he):
-		why = fmt.Sprintf("the service answered %d", he.Status)
-	default:
-		var ne *deltaclient.NetworkError
-		if errors.As(r.Err, &ne) {
-			why = "the connection failed"
-		}
-	}
-	return fmt.Sprintf("%s: %s, retrying in %s (%d/%d)", termtext.Sanitize(name), why, short(r.Wait), r.Attempt, r.Max)
+	return termtext.Sanitize(name) + ": " + r.String()
 }
 
 // progressText says how far a baseline has come: pages, records, bytes,
