@@ -52,7 +52,7 @@ type entity struct {
 	lines  []line // diff rows, newest round first
 	diff   scroller
 	unseen int          // rounds that arrived while the user was scrolled down
-	quiet  *model.Round // the latest round, when it brought no changes
+	polled bool // a delta round completed since the baseline
 	match  []int
 	query  string
 }
@@ -169,24 +169,22 @@ func (m *Model) fail(i int, op opKind, err error) {
 // addLines puts a new round's rows on top. If the user scrolled away from
 // the top, the view keeps its place and counts the unseen rounds.
 func (m *Model) addLines(e *entity, r *model.Round) {
-	// A round that brought nothing is noted in the title, not as rows:
-	// auto-refresh would otherwise bury the changes under empty headers.
-	if !r.Baseline && r.Via == "" && len(r.Changes) == 0 {
-		e.quiet = r
+	if !r.Baseline {
+		e.polled = true
+	}
+	// Rounds that bring nothing share one row ("rounds 6-9 · no changes"),
+	// so their numbers never jump and auto-refresh does not bury the
+	// changes under empty headers.
+	if quiet := !r.Baseline && r.Via == "" && len(r.Changes) == 0; quiet && len(e.lines) > 0 && e.lines[0].kind == lineQuiet {
+		e.lines[0].extend(r)
 		return
 	}
-	e.quiet = nil
 	nl := linesOf(r)
 	lines := make([]line, 0, len(nl)+len(e.lines))
 	lines = append(lines, nl...)
 	e.lines = append(lines, e.lines...)
 	if e.query != "" {
-		var match []int
-		for i := range nl {
-			if matches(&e.lines[i], e.query) {
-				match = append(match, i)
-			}
-		}
+		match := matchRows(e.lines[:len(nl)], e.query)
 		for _, j := range e.match {
 			match = append(match, j+len(nl))
 		}
@@ -197,7 +195,7 @@ func (m *Model) addLines(e *entity, r *model.Round) {
 	} else if e.diff.cursor > 0 || e.diff.offset > 0 {
 		e.diff.shift(len(nl))
 	}
-	if e.diff.cursor > 0 && !r.Baseline {
+	if e.diff.cursor > 0 && !r.Baseline && nl[0].kind != lineQuiet {
 		e.unseen++
 	}
 }
@@ -210,10 +208,6 @@ func countBelow(sorted []int, n int) int {
 		}
 	}
 	return c
-}
-
-func matches(l *line, q string) bool {
-	return strings.Contains(strings.ToLower(l.Text()), q)
 }
 
 // rows is the number of rows the diff pane shows for e (filtered or not).
@@ -232,17 +226,12 @@ func (e *entity) row(i int) *line {
 	return &e.lines[i]
 }
 
-// setQuery filters the diff rows by text.
+// setQuery filters the diff rows (filter.go).
 func (e *entity) setQuery(q string) {
-	q = strings.ToLower(q)
 	e.query = q
-	e.match = e.match[:0]
+	e.match = nil
 	if q != "" {
-		for i := range e.lines {
-			if matches(&e.lines[i], q) {
-				e.match = append(e.match, i)
-			}
-		}
+		e.match = matchRows(e.lines, q)
 	}
 	e.diff = scroller{}
 	e.unseen = 0

@@ -88,6 +88,9 @@ type Model struct {
 	log       *reqlog.Log
 	logScroll scroller
 
+	helpScroll scroller
+	helpFrom   mode // where ? was pressed; closing the help returns there
+
 	record *recordView
 	tick   func() tea.Cmd // the countdown clock; tests stop it
 	note   string         // a short confirmation, like "copied"
@@ -243,12 +246,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case filterMode:
 		return m.filterKey(msg)
 	case helpMode:
-		if key.Matches(msg, m.keys.Help, m.keys.Back) || msg.String() == "q" {
-			m.mode = normalMode
-		} else if msg.String() == "ctrl+c" {
-			return tea.Quit
-		}
-		return nil
+		return m.helpKey(msg)
 	case recordMode:
 		return m.recordKey(msg)
 	case logMode:
@@ -260,7 +258,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
 	case key.Matches(msg, k.Help):
-		m.mode = helpMode
+		m.openHelp()
 	case key.Matches(msg, k.Log):
 		m.mode, m.logScroll = logMode, scroller{}
 	case key.Matches(msg, k.Tab):
@@ -291,6 +289,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.panes[m.focus].Update(msg)
 	}
 	return nil
+}
+
+func (m *Model) openHelp() {
+	m.mode, m.helpFrom, m.helpScroll = helpMode, m.mode, scroller{}
 }
 
 func (m *Model) stepInterval(d int) {
@@ -351,7 +353,7 @@ func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {
 	case msg.String() == "ctrl+c":
 		return tea.Quit
 	case key.Matches(msg, m.keys.Help):
-		m.mode = helpMode
+		m.openHelp()
 		return nil
 	case key.Matches(msg, m.keys.Copy):
 		raw := m.record.json
@@ -381,14 +383,21 @@ func (m *Model) keysFor(md mode) keyMap {
 	k.Faster.SetEnabled(normal && m.interval > intervals[0])
 	k.Slower.SetEnabled(normal && m.interval < intervals[len(intervals)-1])
 	k.Open.SetEnabled(normal && (m.focus == focusList || (e != nil && e.rows() > 0)))
-	back := md == recordMode || md == helpMode || md == filterMode || md == logMode ||
-		(normal && (m.focus == focusChanges || m.list.query != ""))
+	// One rule for q: it quits from the main screen and goes back from a
+	// view (record, log, help), as esc does.
+	view := md == recordMode || md == helpMode || md == logMode
+	back := view || md == filterMode || (normal && (m.focus == focusChanges || m.list.query != ""))
 	k.Back.SetEnabled(back)
+	if view {
+		k.Back.SetHelp("esc/q", "back")
+	} else {
+		k.Back.SetHelp("esc", "back")
+	}
 	k.Copy.SetEnabled(md == recordMode)
 	k.Help.SetEnabled(md != filterMode)
-	k.Quit.SetEnabled(md != filterMode)
+	k.Quit.SetEnabled(normal)
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
-		b.SetEnabled(normal || md == recordMode || md == logMode)
+		b.SetEnabled(normal || view)
 	}
 	return k
 }

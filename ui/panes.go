@@ -163,6 +163,9 @@ func (p *changesPane) rowsShown(e *entity) int {
 	if e.unseen > 0 {
 		h--
 	}
+	if p.m.pollHint(e) != "" {
+		h--
+	}
 	if e.busy && e.shown.Retry != nil {
 		h--
 	}
@@ -227,16 +230,17 @@ func (p *changesPane) View() []string {
 	}
 	title := termtext.Sanitize(e.Name)
 	if e.Baselined {
-		title += " · " + count(e.Records) + " records"
+		title += " · " + plural(e.Records, "record")
 	}
 	title += " · " + m.statusWord(e)
-	if q := e.quiet; q != nil {
-		title += fmt.Sprintf(" · round %d at %s: no changes", q.Seq, q.Time.Format("15:04:05"))
-	}
 	if e.query != "" {
-		title += fmt.Sprintf(" · /%s %d rows", termtext.Sanitize(e.query), len(e.match))
+		title += fmt.Sprintf(" · /%s %s", termtext.Sanitize(e.query), plural(len(e.match), "row"))
 	}
-	out := []string{m.title(title, m.focus == focusChanges)}
+	head := m.title(title, m.focus == focusChanges)
+	if gap := p.width - ansi.StringWidth(head) - len(legend); m.width >= legendWidth && gap >= 2 {
+		head += strings.Repeat(" ", gap) + st.Dim.Render(legend)
+	}
+	out := []string{head}
 	if bl := p.bannerLines(e); len(bl) > 0 {
 		style := st.BannerInfo
 		icon := "i "
@@ -258,7 +262,16 @@ func (p *changesPane) View() []string {
 		out = append(out, st.BannerWarn.Render("! "+retryText(e.Name, r)))
 	}
 	if e.unseen > 0 {
-		out = append(out, st.Marker.Render(fmt.Sprintf("↑ %s above · g to jump to the newest", plural(e.unseen, "new round"))))
+		// g jumps only where it moves this pane; from the list it would
+		// move the list.
+		jump := "tab, then g to see it"
+		if m.focus == focusChanges {
+			jump = "g to jump to the newest"
+		}
+		out = append(out, st.Marker.Render(fmt.Sprintf("↑ %s above · %s", plural(e.unseen, "new round"), jump)))
+	}
+	if hint := m.pollHint(e); hint != "" {
+		out = append(out, st.Dim.Render("  "+hint))
 	}
 	rows := p.rowsShown(e)
 	n := e.rows()

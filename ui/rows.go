@@ -19,6 +19,7 @@ const (
 	lineUpdated
 	lineField
 	lineDeleted
+	lineQuiet // one or more rounds in a row that brought no changes
 )
 
 // line is one row of the diff pane. Its text is built the first time it is
@@ -28,6 +29,7 @@ type line struct {
 	round  *model.Round
 	change int // index in round.Changes; -1 for the header
 	field  int // index in the change's Fields, for lineField
+	first  int // for lineQuiet: the first empty round; round is the last
 	text   string
 	built  bool
 	// styled is text rendered for width styledW.
@@ -37,6 +39,9 @@ type line struct {
 
 // linesOf flattens one round into rows, header first, in server order.
 func linesOf(r *model.Round) []line {
+	if !r.Baseline && r.Via == "" && len(r.Changes) == 0 {
+		return []line{{kind: lineQuiet, round: r, change: -1, first: r.Seq}}
+	}
 	n := 1
 	for i := range r.Changes {
 		n += 1 + len(r.Changes[i].Fields)
@@ -60,6 +65,11 @@ func linesOf(r *model.Round) []line {
 	return out
 }
 
+// extend adds empty round r to a quiet row.
+func (l *line) extend(r *model.Round) {
+	l.round, l.built, l.styled = r, false, ""
+}
+
 // Text returns the row's plain text, building it once.
 func (l *line) Text() string {
 	if !l.built {
@@ -70,8 +80,14 @@ func (l *line) Text() string {
 
 func (l *line) build() string {
 	r := l.round
-	if l.kind == lineHeader {
+	switch l.kind {
+	case lineHeader:
 		return headerText(r)
+	case lineQuiet:
+		if l.first == r.Seq {
+			return fmt.Sprintf("round %d · %s · no changes", r.Seq, r.Time.Format("15:04:05"))
+		}
+		return fmt.Sprintf("rounds %d-%d · no changes · last %s", l.first, r.Seq, r.Time.Format("15:04:05"))
 	}
 	c := &r.Changes[l.change]
 	switch l.kind {
@@ -115,9 +131,9 @@ func headerText(r *model.Round) string {
 	d := r.Duration.Round(time.Millisecond).String()
 	switch {
 	case r.Baseline:
-		return fmt.Sprintf("baseline · %s · %s records · %s · %s", t, count(r.Records), plural(r.Pages, "page"), d)
+		return fmt.Sprintf("baseline · %s · %s · %s · %s", t, plural(r.Records, "record"), plural(r.Pages, "page"), d)
 	case r.Via == model.ViaRebaseline:
-		return fmt.Sprintf("re-baseline · %s · +%d ~%d -%d · %s records · %s · differences from the old snapshot", t, r.Added, r.Updated, r.Deleted, count(r.Records), plural(r.Pages, "page"))
+		return fmt.Sprintf("re-baseline · %s · +%d ~%d -%d · %s · %s · differences from the old snapshot", t, r.Added, r.Updated, r.Deleted, plural(r.Records, "record"), plural(r.Pages, "page"))
 	}
 	return fmt.Sprintf("round %d · %s · %s · %s · +%d ~%d -%d", r.Seq, t, d, plural(r.Pages, "page"), r.Added, r.Updated, r.Deleted)
 }
@@ -171,11 +187,12 @@ func value(raw []byte) string {
 	return termtext.Clip(string(raw), 60)
 }
 
+// plural counts n words: "1 record", "1,204 records".
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return strconv.Itoa(n) + " " + word + "s"
+	return count(n) + " " + word + "s"
 }
 
 // count formats a number with thousands separators: 1,204,000.

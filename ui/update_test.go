@@ -58,7 +58,7 @@ func TestDiffFilterMatchesRowText(t *testing.T) {
 	f.srv.Update("customers", ids[0], map[string]any{"displayName": "Super Cloud"})
 	f.srv.Update("customers", ids[1], map[string]any{"displayName": "Other Name"})
 	f.press("r", "tab", "/", "s", "u", "p", "e", "r")
-	f.mustShow("Super Cloud", "/super 2 rows")
+	f.mustShow("Super Cloud", "/super 4 rows") // the round, the record, its two fields
 	f.mustNotShow("Other Name")
 	f.press("esc")
 	f.mustShow("Other Name")
@@ -341,21 +341,28 @@ func TestHostileTextNeverReachesTheScreen(t *testing.T) {
 
 var _ = model.Added
 
-func TestEmptyRoundsDoNotAddRows(t *testing.T) {
+// TestEmptyRoundsShareOneRow: empty rounds are counted visibly, so round
+// numbers never jump, but a run of them takes one row.
+func TestEmptyRoundsShareOneRow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, deltatest.Options{}).start()
 	f.size(120, 30)
 	_, e := f.m.selected()
 	rows := e.rows()
 	f.press("r")
-	f.mustShow("round 1 at 14:03:00: no changes")
-	if e.rows() != rows {
-		t.Errorf("an empty round added %d rows", e.rows()-rows)
+	f.mustShow("round 1 · 14:03:00 · no changes")
+	f.clock.t = f.clock.t.Add(10 * time.Second)
+	f.press("r", "r")
+	f.mustShow("rounds 1-3 · no changes · last 14:03:10")
+	f.mustNotShow("round 1 · 14:03:00 · no changes")
+	if e.rows() != rows+1 {
+		t.Errorf("three empty rounds added %d rows, want 1", e.rows()-rows)
 	}
 	f.srv.Add("customers", nil)
 	f.press("r")
-	f.mustNotShow("no changes")
-	f.mustShow("round 2 · 14:03:00")
+	f.mustShow("round 4 · 14:03:10", "rounds 1-3 · no changes")
+	f.press("r")
+	f.mustShow("round 5 · 14:03:10 · no changes", "round 4 · 14:03:10", "rounds 1-3 · no changes")
 }
 
 func TestRetriesShowWhileTheyWait(t *testing.T) {

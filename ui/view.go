@@ -51,7 +51,7 @@ func (m *Model) View() string {
 	var body []string
 	switch m.mode {
 	case helpMode:
-		body = m.helpView()
+		body = m.helpView(m.bodyHeight())
 	case recordMode:
 		body = m.record.view(m.bodyHeight())
 	case logMode:
@@ -196,7 +196,7 @@ func retryText(name string, r *deltaclient.RetryInfo) string {
 // speed, and the time left when the server gave @odata.count.
 func (m *Model) progressText(e *entity) string {
 	p := e.shown
-	s := fmt.Sprintf("%s, %s records, %s", plural(p.Pages, "page"), count(p.Records), bytesText(p.Bytes))
+	s := fmt.Sprintf("%s, %s, %s", plural(p.Pages, "page"), plural(p.Records, "record"), bytesText(p.Bytes))
 	elapsed := m.now().Sub(e.started)
 	if elapsed < time.Second || p.Records == 0 {
 		return s
@@ -227,6 +227,8 @@ func (l *line) render(st *Styles, w int) string {
 	var s string
 	text := l.Text()
 	switch l.kind {
+	case lineQuiet:
+		s = st.Dim.Render(fit("── "+text+" ", w))
 	case lineHeader:
 		style := st.RoundHeader
 		if l.round.Via != "" {
@@ -245,50 +247,4 @@ func (l *line) render(st *Styles, w int) string {
 	}
 	l.styled, l.styledW = s, w
 	return s
-}
-
-func (m *Model) helpView() []string {
-	st := m.styles
-	out := []string{m.title("Help", true), ""}
-	// The overlay tells what works once it is closed.
-	cols := m.keysFor(normalMode).FullHelp()
-	names := []string{"Delta rounds", "Moving", "Panes and views"}
-	colW := max(20, (m.width-2)/len(cols))
-	var blocks [][]string
-	for ci, col := range cols {
-		block := []string{st.Name.Render(names[ci])}
-		for _, b := range col {
-			h := b.Help()
-			state := ""
-			if !b.Enabled() {
-				state = st.Dim.Render(" (not now)")
-			}
-			block = append(block, st.HelpKey.Render(fmt.Sprintf("%-7s", h.Key))+" "+h.Desc+state)
-		}
-		blocks = append(blocks, block)
-	}
-	if m.width >= 3*colW && m.width >= 66 {
-		for r := 0; r < 9; r++ {
-			var line string
-			for _, bl := range blocks {
-				cell := ""
-				if r < len(bl) {
-					cell = bl[r]
-				}
-				line += pad(" "+cell, colW)
-			}
-			out = append(out, line)
-		}
-	} else {
-		for _, bl := range blocks {
-			for _, l := range bl {
-				out = append(out, " "+l)
-			}
-		}
-	}
-	out = append(out, "",
-		st.Dim.Render(" +  added   ~  updated (field: old -> new)   -  deleted (reason)"),
-		st.Dim.Render(" 410 expired: b takes a new baseline and shows what changed meanwhile."),
-		st.Dim.Render(" ? or esc closes this help."))
-	return out
 }

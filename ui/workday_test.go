@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+)
+
+// TestHelpScrolls: at 40x10 the whole help is a few keys away, and at
+// 80x24 no line is cut.
+func TestHelpScrolls(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(40, 10)
+	f.press("?")
+	f.mustShow("Delta rounds", "lines 1-7 of")
+	f.mustNotShow("q quits from the main screen")
+	f.press("G")
+	f.mustShow("q quits from the main screen")
+	f.mustNotShow("Delta rounds")
+	f.press("g", "j")
+	f.mustShow("lines 2-8 of")
+	f.press(" ") // page down
+	f.mustShow("lines 9-15 of")
+
+	f.size(80, 24)
+	f.press("g")
+	for _, l := range strings.Split(f.screen(), "\n") {
+		if strings.Contains(l, "…") {
+			t.Errorf("help line cut at 80x24: %q", l)
+		}
+	}
+	f.mustShow("copy JSON (not now)")
+}
+
+// TestQGoesBackFromViews: one rule for q. It quits from the main screen
+// and goes back from the record, the log and the help, and the help line
+// says so.
+func TestQGoesBackFromViews(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(120, 30)
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": "Super Cloud"})
+	f.press("r", "tab", "j")
+	for _, open := range [][]string{{"enter"}, {"l"}, {"?"}, {"enter", "?"}} {
+		f.press(open...)
+		line := lastLine(f.screen())
+		if !strings.Contains(line, "esc/q back") || strings.Contains(line, "quit") {
+			t.Errorf("after %v the help line is %q", open, line)
+		}
+		if isQuit(f.pressCmd("q")) {
+			t.Fatalf("q quit from %v", open)
+		}
+		if f.m.mode != normalMode && !(open[0] == "enter" && len(open) == 2 && f.m.mode == recordMode) {
+			t.Errorf("q after %v left mode %d", open, f.m.mode)
+		}
+		if f.m.mode == recordMode {
+			f.press("q")
+		}
+	}
+	if line := lastLine(f.screen()); !strings.Contains(line, "q quit") {
+		t.Errorf("the main screen's help line is %q", line)
+	}
+}
+
+// TestNewRoundHintNamesAKeyThatWorks: g moves the list when the list has
+// focus, so the hint says tab there.
+func TestNewRoundHintNamesAKeyThatWorks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": "First"})
+	f.press("r", "tab", "j", "j")
+	f.srv.Update("customers", ids[1], map[string]any{"displayName": "Second"})
+	f.press("r")
+	f.mustShow("↑ 1 new round above · g to jump")
+	f.press("tab")
+	f.mustNotShow("g to jump")
+	f.mustShow("↑ 1 new round above · tab, then g")
+}
+
+// TestGrammar: one of a thing is singular.
+func TestGrammar(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{Records: 1}).start()
+	f.size(120, 30)
+	f.mustShow("customers · 1 record ·", "baseline · 14:03:00 · 1 record · 1 page")
+	f.mustNotShow("1 records", "1 pages")
+	f.press("tab", "/", "b", "a", "s", "e")
+	f.mustShow("/base 1 row")
+	f.mustNotShow("1 rows")
+}
+
+// TestDemoHints: the first poll is announced, and the legend shows on a
+// wide terminal.
+func TestDemoHints(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.clock.t = f.clock.t.Add(3 * time.Second)
+	f.mustShow("next poll in 7s · r to poll now")
+	f.mustNotShow("+ added  ~ updated  - deleted")
+	f.press("a")
+	f.mustShow("auto-refresh is off · r to poll now")
+	f.press("a", "r")
+	f.mustNotShow("next poll in", "r to poll now")
+	f.size(100, 30)
+	f.mustShow("+ added  ~ updated  - deleted")
+}
