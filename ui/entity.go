@@ -51,7 +51,7 @@ type entity struct {
 
 	lines  []line // diff rows, newest round first
 	diff   scroller
-	unseen int          // rounds that arrived while the user was scrolled down
+	unseen int  // rounds that arrived while the user was scrolled down
 	polled bool // a delta round completed since the baseline
 	match  []int
 	query  string
