@@ -1,14 +1,13 @@
-// Package reqlog keeps the session's HTTP requests: a bounded ring for the
-// TUI's log pane and, optionally, NDJSON lines for --log. URLs are
-// redacted and text sanitised on the way in, so nothing secret or hostile
-// is kept.
+// Package reqlog keeps the session's HTTP exchanges: a bounded ring for the
+// TUI's request log and its request detail, NDJSON lines for --log, and a
+// hook for --record. Exchanges are captured at the transport (Transport)
+// and redacted by the session's one redactor (Secrets) before anything is
+// kept, so nothing secret or hostile is stored.
 package reqlog
 
 import (
 	"encoding/json"
 	"io"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,7 +15,8 @@ import (
 	"github.com/deltascope/deltascope/internal/termtext"
 )
 
-// Entry is one request, or a note about the session (Method "").
+// Entry is one request, or a note about the session (Method ""). It is
+// also the --log line.
 type Entry struct {
 	Time      time.Time `json:"time"`
 	Method    string    `json:"method,omitempty"`
@@ -27,9 +27,19 @@ type Entry struct {
 	RequestID string    `json:"requestId,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	// Exchange is the whole exchange for the request detail, its body cut
+	// to DetailBody bytes; nil for notes, and once the ring's body budget
+	// dropped it.
+	Exchange *Exchange `json:"-"`
 }
 
-// Log is safe for concurrent use: requests are added from the goroutines
+// DetailBody is how much of a body the ring keeps for the request detail.
+const DetailBody = 64 << 10
+
+// bodyBudget bounds the bodies the ring holds in all; the oldest go first.
+const bodyBudget = 32 << 20
+
+// Log is safe for concurrent use: exchanges are added from the goroutines
 // that make them.
 type Log struct {
 	mu      sync.Mutex
@@ -37,69 +47,128 @@ type Log struct {
 	next    int
 	full    bool
 	total   int
-	out     io.Writer
+	bodies  int // bytes of bodies held by the ring
 	enc     *json.Encoder
-	secrets []string
+	secrets *Secrets
+	hook    func(*Exchange)
+	hookMu  sync.Mutex // one hook call at a time
+	limit   int64
 }
 
-// New keeps the last n entries; when out is not nil every entry is also
+// New keeps the newest n entries; when out is not nil every entry is also
 // written to it as one JSON line. secrets are never written, whatever
-// field they turn up in.
+// field they turn up in; more are learned as the session runs.
 func New(n int, out io.Writer, secrets ...string) *Log {
-	l := &Log{ring: make([]Entry, max(n, 1)), out: out}
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			l.secrets = append(l.secrets, s)
-		}
-	}
+	l := &Log{ring: make([]Entry, max(n, 1)), secrets: NewSecrets(secrets...), limit: DetailBody}
 	if out != nil {
 		l.enc = json.NewEncoder(out)
+		l.enc.SetEscapeHTML(false)
 	}
 	return l
 }
 
-// Request records one request; use it as deltaclient.Client.OnRequest.
-func (l *Log) Request(info deltaclient.RequestInfo) {
-	e := Entry{Time: info.Time, Method: info.Method, URL: Redact(info.URL), Status: info.Status, Bytes: info.Bytes,
-		MS: info.Duration.Milliseconds(), RequestID: termtext.Sanitize(info.RequestID)}
-	if info.Err != nil {
-		e.Error = termtext.Sanitize(info.Err.Error())
+// Secrets is the log's redactor, for every other writer of the session.
+func (l *Log) Secrets() *Secrets { return l.secrets }
+
+// OnExchange makes every completed exchange also go to f (the HAR
+// recorder), whole up to maxBody bytes of body (0: whole). Set it before
+// the first request; f is called from the goroutine that finished the
+// exchange, one call at a time.
+func (l *Log) OnExchange(maxBody int64, f func(*Exchange)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hook, l.limit = f, maxBody
+	if maxBody > 0 && maxBody < DetailBody {
+		l.limit = DetailBody
 	}
-	l.add(e)
+}
+
+func (l *Log) captureLimit() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limit
 }
 
 // Note records something the user should know about the session, such as
 // how records are identified.
 func (l *Log) Note(text string) {
-	l.add(Entry{Time: time.Now(), Note: termtext.Sanitize(text)})
+	l.add(Entry{Time: time.Now(), Note: termtext.Sanitize(l.secrets.Text(text))}, nil)
 }
 
-func (l *Log) add(e Entry) {
-	for _, s := range l.secrets {
-		e.URL = strings.ReplaceAll(e.URL, s, "[redacted]")
-		e.Error = strings.ReplaceAll(e.Error, s, "[redacted]")
-		e.Note = strings.ReplaceAll(e.Note, s, "[redacted]")
+// exchange records a finished exchange.
+func (l *Log) exchange(x *Exchange) {
+	e := Entry{Time: x.Start, Method: x.Method, URL: x.URL, Status: x.Status, Bytes: x.BodySize,
+		MS: x.Timings.Total().Milliseconds(), RequestID: termtext.Sanitize(x.RequestID()), Error: x.Err}
+	if e.Error == "" && x.NotJSON() {
+		e.Error = "the answer is not JSON (Content-Type " + termtext.Sanitize(x.ResponseHeader.Get("Content-Type")) + ")"
 	}
+	kept := *x
+	kept.Body, _ = bodyText(x.Body, DetailBody)
+	kept.BodyCut = x.BodyCut || len(kept.Body) < len(x.Body)
+	e.Exchange = &kept
+	l.add(e, x)
+}
+
+func (l *Log) add(e Entry, x *Exchange) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if old := l.ring[l.next].Exchange; old != nil {
+		l.bodies -= len(old.Body)
+	}
 	l.ring[l.next] = e
+	if e.Exchange != nil {
+		l.bodies += len(e.Exchange.Body)
+	}
 	l.next = (l.next + 1) % len(l.ring)
 	l.full = l.full || l.next == 0
 	l.total++
+	l.trim()
 	if l.enc != nil {
 		l.enc.Encode(e)
 	}
+	hook := l.hook
+	if x == nil || hook == nil {
+		return
+	}
+	// The recorder writes a file: not under mu, which View waits on.
+	l.hookMu.Lock()
+	l.mu.Unlock()
+	defer l.mu.Lock()
+	defer l.hookMu.Unlock()
+	hook(x)
+}
+
+// trim drops the bodies of the oldest entries until the ring holds at
+// most bodyBudget bytes of them; their other details stay.
+func (l *Log) trim() {
+	size := l.size()
+	for i := size - 1; i > 0 && l.bodies > bodyBudget; i-- {
+		j := (l.next - 1 - i + len(l.ring)) % len(l.ring)
+		if x := l.ring[j].Exchange; x != nil && x.Body != nil {
+			l.bodies -= len(x.Body)
+			dropped := *x
+			dropped.Body, dropped.BodyCut = nil, true
+			l.ring[j].Exchange = &dropped
+		}
+	}
+}
+
+func (l *Log) size() int {
+	if l.full {
+		return len(l.ring)
+	}
+	return l.next
 }
 
 // Len is the number of entries kept.
 func (l *Log) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.full {
-		return len(l.ring)
-	}
-	return l.next
+	return l.size()
 }
+
+// Cap is the number of entries the log keeps at most.
+func (l *Log) Cap() int { return len(l.ring) }
 
 // Total is the number of entries ever added.
 func (l *Log) Total() int {
@@ -113,10 +182,7 @@ func (l *Log) Total() int {
 func (l *Log) Newest(skip, n int) []Entry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	size := l.next
-	if l.full {
-		size = len(l.ring)
-	}
+	size := l.size()
 	var out []Entry
 	for i := skip; i < size && len(out) < n; i++ {
 		j := (l.next - 1 - i + len(l.ring)) % len(l.ring)
@@ -125,29 +191,19 @@ func (l *Log) Newest(skip, n int) []Entry {
 	return out
 }
 
-// secretParams are query parameters that carry credentials in real
-// services' URLs (SAS signatures, OAuth codes, API keys).
-var secretParams = map[string]bool{"access_token": true, "client_secret": true, "password": true, "sig": true, "signature": true, "code": true, "api-key": true, "apikey": true, "key": true}
+// Redact removes credentials from a URL by the rules alone (no known
+// secrets): user info, secret query parameters, a token fragment. Delta
+// and skip tokens stay: they are what the log is for.
+func Redact(raw string) string { return (*Secrets)(nil).URL(raw) }
 
-// Redact removes credentials from a URL: user info and secret query
-// parameters. Delta and skip tokens stay: they are what the log is for.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return termtext.Sanitize(raw)
+// Request records what the client reports of one request (its
+// OnRequest), without headers or body. Transport captures more and also
+// sees token requests: use one or the other, not both.
+func (l *Log) Request(info deltaclient.RequestInfo) {
+	e := Entry{Time: info.Time, Method: info.Method, URL: l.secrets.URL(info.URL), Status: info.Status, Bytes: info.Bytes,
+		MS: info.Duration.Milliseconds(), RequestID: termtext.Sanitize(info.RequestID)}
+	if info.Err != nil {
+		e.Error = l.secrets.Text(termtext.Sanitize(info.Err.Error()))
 	}
-	if u.User != nil {
-		u.User = url.User("[redacted]")
-	}
-	if u.RawQuery != "" {
-		parts := strings.Split(u.RawQuery, "&")
-		for i, p := range parts {
-			k, _, _ := strings.Cut(p, "=")
-			if uk, err := url.QueryUnescape(k); err == nil && secretParams[strings.ToLower(uk)] {
-				parts[i] = k + "=[redacted]"
-			}
-		}
-		u.RawQuery = strings.Join(parts, "&")
-	}
-	return termtext.Sanitize(u.String())
+	l.add(e, nil)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -56,7 +57,7 @@ func newFixture(t *testing.T, opts deltatest.Options) *fixture {
 	t.Cleanup(srv.Close)
 	ck := &clock{t: epoch}
 	log := reqlog.New(100, nil)
-	c := &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}, OnRequest: log.Request}
+	c := &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}, HTTP: &http.Client{Transport: log.Transport(nil)}}
 	var trackers []*track.Tracker
 	for _, set := range srv.EntitySets() {
 		tr := track.New(set, srv.CollectionURL(set), c)
