@@ -305,7 +305,11 @@ func TestKeyOf(t *testing.T) {
 		"companies(1)/customers(6cb4e290-a784)":    "6cb4e290-a784",
 		"Orders(OrderID=10643,Line=2)":             "Line=2,OrderID=10643",
 		"6cb4e290-a784-4105-b340-32bb3527bb87":     "6cb4e290-a784-4105-b340-32bb3527bb87",
-		"http://h/s/Items(Code='A,B',Variant='x')": "Code=A,B,Variant=x",
+		"http://h/s/Items(Code='A,B',Variant='x')": `Code="A,B",Variant=x`,
+		"Products(5)":    "5",
+		"Products('5')":  `"5"`,
+		"Products(ID=5)": "5",
+		"Flags(true)":    "true",
 	} {
 		if got := deltaclient.KeyOf(in); got != want {
 			t.Errorf("KeyOf(%q) = %q, want %q", in, got, want)

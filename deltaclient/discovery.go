@@ -1,6 +1,7 @@
 package deltaclient
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -126,8 +127,14 @@ func (c *Client) identify(ctx context.Context, d *Discovery) {
 	}
 	for i := range d.Sources {
 		s := &d.Sources[i]
+		if k := c.Identity.KeyFields; len(k) > 0 {
+			// Named by hand (--key): it wins over $metadata.
+			s.Identity = c.Identity
+			s.IdentityNote = fmt.Sprintf("%s: records are identified by their key %s (from %s)", s.Name, strings.Join(k, ", "), cmp.Or(c.Identity.KeySource, "--key"))
+			continue
+		}
 		if k := keys[s.Name]; len(k) > 0 {
-			s.Identity = Identity{KeyFields: k}
+			s.Identity = Identity{KeyFields: k, KeySource: "$metadata"}
 			s.IdentityNote = fmt.Sprintf("%s: records are identified by their key %s (from $metadata)", s.Name, strings.Join(k, ", "))
 			continue
 		}

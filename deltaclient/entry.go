@@ -2,8 +2,11 @@ package deltaclient
 
 import (
 	"bytes"
+	"cmp"
+	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/deltascope/deltascope/internal/rawjson"
@@ -37,10 +40,42 @@ type Entry struct {
 
 // Identity says how a record's identity is found. The zero value follows
 // SPEC's rules: id, then @odata.id/@id, then a key-like property.
+//
+// An identity is typed: the number 5 and the string "5" are different
+// records. IDs are text (see IDText for the form); a string id is itself
+// unless it could be read as another type or as a composite key, in which
+// case it is quoted. A record with no usable identity (no key member, or
+// null, an object or an array there) is an *IdentityError, never merged
+// with another; a record naming a key member twice is malformed (which of
+// the two counts is not guessed).
 type Identity struct {
 	// KeyFields, when set (from $metadata or the user), are the key
 	// properties of the entity type, tried before anything else.
 	KeyFields []string
+	// KeySource says where KeyFields came from ("$metadata", "--key"), for
+	// the error when a record lacks them.
+	KeySource string
+}
+
+// IdentityError is a record (or removal) from which no identity could be
+// read. Retrying will not help: the user names the key with --key.
+type IdentityError struct {
+	Item   int    // 1-based position in the page's value array
+	Rule   string // the rule tried, in words
+	Record string // the start of the offending item, as sent
+}
+
+func (e *IdentityError) Error() string {
+	return fmt.Sprintf("item %d of the page has no usable identity (tried %s): %s; records without one cannot be told apart, so nothing was merged: name the key fields with --key field[,field]",
+		e.Item, e.Rule, e.Record)
+}
+
+func (idn Identity) rule() string {
+	if len(idn.KeyFields) > 0 {
+		src := cmp.Or(idn.KeySource, "$metadata")
+		return fmt.Sprintf("the key %s (from %s), then id, then @odata.id", strings.Join(idn.KeyFields, ", "), src)
+	}
+	return "id, then @odata.id, then a property whose name ends in id"
 }
 
 // plainRecord reports a record with no control information but an etag:
@@ -62,34 +97,56 @@ func plainRecord(raw []byte) bool {
 }
 
 // classify reads the top-level members of one value item and says what it
-// is and whom it names. It never decodes nested values.
-func (idn Identity) classify(raw []byte) Entry {
-	// Fast path for the common case, a plain record with an id: skip the
-	// walk over every member once the id is found.
+// is and whom it names. It never decodes nested values. item is the
+// item's 1-based position, for errors.
+func (idn Identity) classify(raw []byte, item int) (Entry, error) {
+	// Fast path for the common case, a plain record with a string id that
+	// needs no quoting and appears once: skip the walk over every member
+	// once the id is found.
 	if len(idn.KeyFields) == 0 && plainRecord(raw) {
 		var id string
+		rest := -1
 		rawjson.MembersRaw(raw, func(name, value []byte) bool {
 			if string(name) == `"id"` {
-				id, _ = rawjson.StringView(value)
+				if len(value) > 2 && value[0] == '"' {
+					id, _ = rawjson.StringView(value)
+					rest = cap(raw) - cap(value[len(value):])
+				}
 				return false
 			}
 			return true
 		})
-		if id != "" {
-			return Entry{Kind: Record, ID: id, Raw: raw}
+		if id != "" && !needsQuote(id) && rest >= 0 && !bytes.Contains(raw[rest:], []byte(`"id"`)) {
+			return Entry{Kind: Record, ID: id, Raw: raw}, nil
 		}
 	}
-	return idn.classifySlow(raw)
+	return idn.classifySlow(raw, item)
 }
 
-func (idn Identity) classifySlow(raw []byte) Entry {
+func (idn Identity) classifySlow(raw []byte, item int) (Entry, error) {
 	var (
-		context, reason, idProp, entityID string
-		removed, hasRemoved               bool
-		keyLike                           string
-		keys                              map[string]string
+		context, reason     string
+		removed, hasRemoved bool
+		idVal, entityIDVal  []byte
+		keyLikeName         string
+		keyLikeVal          []byte
+		keyVals             = make([][]byte, len(idn.KeyFields))
+		dup                 string
 	)
+	// set keeps a key member's value; a second one makes the record
+	// malformed.
+	set := func(slot *[]byte, name, value []byte) {
+		if *slot != nil {
+			dup = string(name)
+		}
+		*slot = value
+	}
 	rawjson.Members(raw, func(name, value []byte) bool {
+		for i, k := range idn.KeyFields {
+			if k == string(name) {
+				set(&keyVals[i], name, value)
+			}
+		}
 		switch string(name) {
 		case "@odata.context", "@context":
 			context, _ = rawjson.StringView(value)
@@ -99,56 +156,172 @@ func (idn Identity) classifySlow(raw []byte) Entry {
 				reason, _ = rawjson.String(r)
 			}
 		case "@odata.id", "@id":
-			entityID, _ = rawjson.StringView(value)
+			set(&entityIDVal, name, value)
 		case "id":
-			// The id shares the record's memory: a snapshot of a million
-			// records holds no second copy of a million ids.
-			idProp, _ = rawjson.StringView(value)
+			set(&idVal, name, value)
 		case "reason":
 			if !hasRemoved {
 				reason, _ = rawjson.String(value)
 			}
 		default:
-			if len(idn.KeyFields) > 0 {
-				for _, k := range idn.KeyFields {
-					if k == string(name) {
-						if keys == nil {
-							keys = map[string]string{}
-						}
-						keys[k], _ = rawjson.StringView(value)
-					}
+			if len(idn.KeyFields) == 0 && looksLikeKey(name) {
+				switch {
+				case keyLikeVal == nil:
+					keyLikeName, keyLikeVal = string(name), value
+				case keyLikeName == string(name):
+					dup = keyLikeName
 				}
-			} else if keyLike == "" && idProp == "" && looksLikeKey(name) {
-				keyLike, _ = rawjson.StringView(value)
 			}
 		}
-		return true
+		return dup == ""
 	})
+	if dup != "" {
+		return Entry{}, fmt.Errorf("item %d of \"value\" has the key member %q twice; a record with a duplicated key member is malformed (which one counts is not guessed)", item, dup)
+	}
 	switch {
 	case strings.HasSuffix(context, "/$deletedEntity"):
 		removed = true
 	case strings.HasSuffix(context, "/$link"), strings.HasSuffix(context, "/$deletedLink"):
-		return Entry{Kind: Link}
+		return Entry{Kind: Link}, nil
 	}
 	e := Entry{Kind: Record, Raw: raw}
 	if removed {
 		e = Entry{Kind: Removed, Reason: reason}
 	}
-	switch {
-	case len(keys) == len(idn.KeyFields) && len(keys) > 0:
-		e.ID = joinKeys(idn.KeyFields, keys)
-	case idProp != "":
-		if removed {
-			e.ID = KeyOf(idProp)
-		} else {
-			e.ID = idProp
-		}
-	case entityID != "":
-		e.ID = KeyOf(entityID)
-	default:
-		e.ID = keyLike
+	var ok bool
+	if len(idn.KeyFields) > 0 {
+		e.ID, ok = keyID(idn.KeyFields, keyVals)
 	}
-	return e
+	if !ok && idVal != nil {
+		if removed {
+			// A 4.0 $deletedEntity's id is the entity-id, a URL (or, in
+			// Business Central and Dataverse, the bare key).
+			var s string
+			if s, ok = rawjson.String(idVal); ok && idVal[0] == '"' {
+				e.ID = KeyOf(s)
+			} else {
+				e.ID, ok = scalarID(idVal)
+			}
+		} else {
+			e.ID, ok = scalarID(idVal)
+		}
+	}
+	if !ok && entityIDVal != nil && entityIDVal[0] == '"' {
+		var s string
+		s, ok = rawjson.String(entityIDVal)
+		ok = ok && s != ""
+		e.ID = KeyOf(s)
+	}
+	if !ok && keyLikeVal != nil {
+		e.ID, ok = scalarID(keyLikeVal)
+	}
+	if !ok {
+		return Entry{}, &IdentityError{Item: item, Rule: idn.rule(), Record: string(excerpt(raw, 200))}
+	}
+	return e, nil
+}
+
+// scalarID is the typed id of one raw JSON value: a string as IDText
+// writes it, a number or boolean as sent. null, objects and arrays are no
+// identity.
+func scalarID(v []byte) (string, bool) {
+	if len(v) == 0 {
+		return "", false
+	}
+	switch v[0] {
+	case '"':
+		s, _ := rawjson.StringView(v)
+		return textID(s), true
+	case 'n', '{', '[':
+		return "", false
+	}
+	return string(v), true
+}
+
+// keyID is the typed id of a key: the single value, or "name=value" pairs
+// sorted by name and joined with commas. Any key member missing or null
+// means no identity.
+func keyID(fields []string, vals [][]byte) (string, bool) {
+	if len(fields) == 1 {
+		if vals[0] == nil {
+			return "", false
+		}
+		return scalarID(vals[0])
+	}
+	parts := make([]string, 0, len(fields))
+	for i, f := range fields {
+		if vals[i] == nil {
+			return "", false
+		}
+		v, ok := scalarID(vals[i])
+		if !ok {
+			return "", false
+		}
+		parts = append(parts, f+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ","), true
+}
+
+// textID is the id of the string s: s itself, or quoted when s could be
+// read as a number, a boolean, null, a quoted string or a composite key
+// (it has a comma). So 5 and "5" differ, and "a=1,b=2" is not the key
+// (a=1, b=2).
+func textID(s string) string {
+	if needsQuote(s) {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+func needsQuote(s string) bool {
+	if s == "" || s[0] == '"' || strings.IndexByte(s, ',') >= 0 {
+		return true
+	}
+	switch s {
+	case "true", "false", "null":
+		return true
+	}
+	return isNumber(s)
+}
+
+// isNumber reports a JSON number literal (and an OData one, which is the
+// same grammar plus INF and NaN).
+func isNumber(s string) bool {
+	if s == "INF" || s == "-INF" || s == "NaN" {
+		return true
+	}
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if lead := i; digits() == 0 || s[lead] == '0' && i-lead > 1 {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // looksLikeKey is the last resort for records with neither id nor entity-id
@@ -162,30 +335,20 @@ func looksLikeKey(name []byte) bool {
 	return strings.EqualFold(string(name[n-2:]), "id")
 }
 
-func joinKeys(fields []string, vals map[string]string) string {
-	if len(fields) == 1 {
-		return vals[fields[0]]
-	}
-	parts := make([]string, 0, len(fields))
-	for _, f := range fields {
-		parts = append(parts, f+"="+vals[f])
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
-}
-
 // KeyOf reduces an entity-id such as "https://host/svc/Customers('ANTON')"
-// or "companies(1)/customers(6cb4...)" to its key ("ANTON", "6cb4..."), so
-// a removal that names its record by URL matches the record's id. Composite
-// keys become sorted "Name=value" pairs; anything else is returned as is.
+// or "companies(1)/customers(6cb4...)" to its typed key, as a record
+// carrying the same key gets it: 'ANTON' is the string ANTON, an unquoted
+// number is a number, other unquoted literals (GUIDs, dates) are strings.
+// Composite keys become sorted "Name=value" pairs; a string without
+// parentheses is a bare key (Business Central's removals).
 func KeyOf(entityID string) string {
 	s := entityID
 	if !strings.HasSuffix(s, ")") {
-		return s
+		return textID(s)
 	}
 	open := strings.LastIndexByte(s, '(')
 	if open < 0 {
-		return s
+		return textID(s)
 	}
 	if u, err := url.PathUnescape(s[open+1 : len(s)-1]); err == nil {
 		s = u
@@ -193,15 +356,30 @@ func KeyOf(entityID string) string {
 		s = s[open+1 : len(s)-1]
 	}
 	if !strings.Contains(s, "=") || isQuoted(s) {
-		return unquoteKey(s)
+		return literalID(s)
 	}
 	parts := splitKeyParts(s)
+	if len(parts) == 1 {
+		_, val, _ := strings.Cut(parts[0], "=")
+		return literalID(val)
+	}
 	for i, p := range parts {
 		name, val, _ := strings.Cut(p, "=")
-		parts[i] = name + "=" + unquoteKey(val)
+		parts[i] = name + "=" + literalID(val)
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
+}
+
+// literalID is the typed id of one key literal of a URL.
+func literalID(v string) string {
+	switch {
+	case isQuoted(v):
+		return textID(unquoteKey(v))
+	case isNumber(v), v == "true", v == "false":
+		return v
+	}
+	return textID(v)
 }
 
 func isQuoted(s string) bool { return len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' }

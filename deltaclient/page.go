@@ -44,10 +44,12 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // decodePage decodes one page held in body as a stream of tokens: each
 // record is validated, classified by a top-level scan and kept as a
 // subslice of body (no copy); nothing is decoded into maps. body must not
-// be modified afterwards. Its errors are ErrNotJSON or *MalformedError.
+// be modified afterwards. Its errors are ErrNotJSON, *IdentityError or
+// *MalformedError.
 func decodePage(body []byte, idn Identity) (page, error) {
 	p, err := decodeJSONPage(body, idn)
-	if err != nil && !errors.Is(err, ErrNotJSON) {
+	var ie *IdentityError
+	if err != nil && !errors.Is(err, ErrNotJSON) && !errors.As(err, &ie) {
 		err = &MalformedError{Err: err}
 	}
 	return p, err
@@ -140,7 +142,10 @@ func readValues(dec *jsontext.Decoder, body []byte, idn Identity, p *page) error
 		if tooDeep(v) {
 			return fmt.Errorf("item %d of \"value\" nests deeper than %d levels", len(p.entries)+p.links+1, maxDepth)
 		}
-		e := idn.classify(v)
+		e, err := idn.classify(v, len(p.entries)+p.links+1)
+		if err != nil {
+			return err
+		}
 		if e.Kind == Link {
 			p.links++
 			continue

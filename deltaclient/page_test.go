@@ -60,7 +60,8 @@ func FuzzDecodePage(f *testing.F) {
 		p, err := decodePage(in, Identity{})
 		if err != nil {
 			var me *MalformedError
-			if !errors.Is(err, ErrNotJSON) && !errors.As(err, &me) {
+			var ie *IdentityError
+			if !errors.Is(err, ErrNotJSON) && !errors.As(err, &me) && !errors.As(err, &ie) {
 				t.Fatalf("untyped error %T: %v", err, err)
 			}
 			return
@@ -71,6 +72,9 @@ func FuzzDecodePage(f *testing.F) {
 			}
 			if e.Kind == Record && !bytes.Contains(in, e.Raw) {
 				t.Fatal("record bytes not from the input")
+			}
+			if e.Kind != Link && e.ID == "" {
+				t.Fatalf("entry without an identity accepted: %+v", e)
 			}
 		}
 	})

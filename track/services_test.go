@@ -223,3 +223,28 @@ func TestCAPCompositeKeyFromMetadata(t *testing.T) {
 		t.Errorf("baseline has %d records, want 3 (one per order line)", r.Records)
 	}
 }
+
+// Records without identity fail the baseline with a message that names the
+// rule, the record and --key; --key then identifies them.
+func TestRecordsWithoutIdentityNeedKey(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.json("/svc/Notes", 200, `{"value":[{"name":"a","n":1},{"name":"b","n":2},{"n":3}],"@odata.deltaLink":"{URL}/svc/Notes?$deltatoken=1"}`)
+	trackers, _, err := track.Open(ctx, client(0), deltaclient.Target{EntityURLs: []string{f.srv.URL + "/svc/Notes"}})
+	must(t, err)
+	_, err = trackers[0].Baseline(ctx, nil)
+	var ie *deltaclient.IdentityError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `{"name":"a","n":1}`) || !strings.Contains(err.Error(), "--key") {
+		t.Fatalf("baseline error %v, want an identity error naming the record and --key", err)
+	}
+	keyed := client(0)
+	keyed.Identity = deltaclient.Identity{KeyFields: []string{"n"}, KeySource: "--key"}
+	trackers, d, err := track.Open(ctx, keyed, deltaclient.Target{EntityURLs: []string{f.srv.URL + "/svc/Notes"}})
+	must(t, err)
+	notes := []string{d.Sources[0].IdentityNote}
+	r, err := trackers[0].Baseline(ctx, nil)
+	must(t, err)
+	if r.Records != 3 || !strings.Contains(notes[0], "key n (from --key)") {
+		t.Errorf("with --key n: %d records, notes %q", r.Records, notes)
+	}
+}
