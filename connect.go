@@ -24,6 +24,9 @@ type conn struct {
 	tenant, clientID, scope, tokenURL       string
 	entities, entityURL, headers            []string
 	sel, filter, logFile                    string
+	record, replay                          string
+	recordMaxBody                           int64
+	logSize                                 int
 	maxPageSize, retries, maxPages          int
 	maxBody                                 int64
 	timeout                                 time.Duration
@@ -55,6 +58,10 @@ func (c *conn) flags() *pflag.FlagSet {
 	fs.Int64Var(&c.maxBody, "max-body", 256<<20, "largest response body accepted, in bytes")
 	fs.IntVar(&c.maxPages, "max-pages", 100000, "most pages followed in one baseline or round")
 	fs.StringVar(&c.logFile, "log", "", "write every HTTP request as NDJSON to this file")
+	fs.IntVar(&c.logSize, "log-size", 1000, "requests the request log (l) keeps, newest first")
+	fs.StringVar(&c.record, "record", "", "record every HTTP exchange, secrets redacted, to this HAR 1.2 file")
+	fs.Int64Var(&c.recordMaxBody, "record-max-body", 0, "with --record: keep at most this many bytes of each body (0: whole)")
+	fs.StringVar(&c.replay, "replay", "", "run on a recorded session (a HAR file) served in process, with no network")
 	return fs
 }
 
@@ -73,7 +80,7 @@ type session struct {
 
 // credentials picks the one authentication the flags and environment ask
 // for. It returns the secrets too, so the log can refuse to write them.
-func (c *conn) credentials() (deltaclient.Credentials, []string, error) {
+func (c *conn) credentials(transport http.RoundTripper) (deltaclient.Credentials, []string, error) {
 	var modes []string
 	var creds deltaclient.Credentials
 	var secrets []string
@@ -106,7 +113,7 @@ func (c *conn) credentials() (deltaclient.Credentials, []string, error) {
 			return nil, nil, usageError("--client-id needs the client secret in DELTASCOPE_CLIENT_SECRET")
 		}
 		modes = append(modes, "--client-id")
-		creds = deltaclient.NewClientCredentials(c.tenant, c.clientID, secret, c.scope, c.tokenURL, &http.Client{Timeout: c.timeout})
+		creds = deltaclient.NewClientCredentials(c.tenant, c.clientID, secret, c.scope, c.tokenURL, &http.Client{Timeout: c.timeout, Transport: transport})
 		secrets = append(secrets, secret)
 	}
 	if len(modes) > 1 {
@@ -129,13 +136,6 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 		}
 		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	creds, secrets, err := c.credentials()
-	if err != nil {
-		return nil, err
-	}
-	for _, vs := range h {
-		secrets = append(secrets, vs...) // API keys often travel in headers
-	}
 	var logOut io.Writer
 	closeLog := func() {}
 	if c.logFile != "" {
@@ -145,20 +145,69 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 		}
 		logOut, closeLog = f, func() { f.Close() }
 	}
-	s := &session{log: reqlog.New(1000, logOut, secrets...), close: closeLog}
-	s.client = &deltaclient.Client{
-		HTTP: &http.Client{}, Header: h, Credentials: creds, MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout,
-		AllowCrossOrigin: c.allowCrossOrigin, MaxBody: c.maxBody, MaxPages: c.maxPages, Retry: deltaclient.RetryPolicy{Tries: c.retries}, OnRequest: s.log.Request,
+	// The log captures every exchange at the transport, token requests
+	// included, and its redactor learns the secrets as they are known.
+	log := reqlog.New(c.logSize, logOut)
+	transport := log.Transport(nil)
+	creds, secrets, err := c.credentials(transport)
+	if err != nil {
+		closeLog()
+		return nil, err
 	}
+	for _, sec := range secrets {
+		log.Secrets().Add(sec)
+	}
+	if b, ok := creds.(deltaclient.Basic); ok {
+		log.Secrets().AddBasic(b.User, b.Password)
+	}
+	for k, vs := range h {
+		if reqlog.SecretHeader(k) {
+			for _, v := range vs {
+				log.Secrets().Add(v) // API keys travel in headers
+			}
+		}
+	}
+	closers := []func(){closeLog}
+	s := &session{log: log, close: func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}}
 	target := deltaclient.Target{URL: c.url, Company: c.company, Entities: c.entities, EntityURLs: c.entityURL, Select: c.sel, Filter: c.filter}
-	if c.url == "" && len(c.entityURL) == 0 {
+	switch {
+	case c.replay != "":
+		// A recording stands in for the service: nothing secret is sent
+		// to it, and nothing leaves the machine.
+		stop, err := startReplay(c.replay, &target)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		closers = append(closers, stop)
+		creds, h = nil, http.Header{}
+	case c.url == "" && len(c.entityURL) == 0:
 		srv := deltatest.NewServer(demoOptions)
-		s.close = func() { srv.Close(); closeLog() }
+		closers = append(closers, srv.Close)
 		target.URL, s.demo = srv.ServiceRoot(), true
 	}
+	if c.record != "" {
+		stop, err := startRecord(c.record, c.recordMaxBody, log, target)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		closers = append(closers, stop)
+	}
+	s.client = &deltaclient.Client{
+		HTTP: &http.Client{Transport: transport}, Header: h, Credentials: creds, MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout,
+		AllowCrossOrigin: c.allowCrossOrigin, MaxBody: c.maxBody, MaxPages: c.maxPages, Retry: deltaclient.RetryPolicy{Tries: c.retries},
+	}
 	s.service = reqlog.Redact(target.URL)
-	if s.service == "" && len(c.entityURL) > 0 {
-		s.service = reqlog.Redact(c.entityURL[0])
+	if s.service == "" && len(target.EntityURLs) > 0 {
+		s.service = reqlog.Redact(target.EntityURLs[0])
+	}
+	if c.replay != "" {
+		s.service = "replay " + s.service
 	}
 	trackers, d, err := track.Open(ctx, s.client, target)
 	if err != nil {
@@ -178,7 +227,7 @@ func (c *conn) check() error {
 		name string
 		v    int64
 		min  int64
-	}{{"--maxpagesize", int64(c.maxPageSize), 0}, {"--retries", int64(c.retries), 1}, {"--max-body", c.maxBody, 1}, {"--max-pages", int64(c.maxPages), 1}} {
+	}{{"--maxpagesize", int64(c.maxPageSize), 0}, {"--retries", int64(c.retries), 1}, {"--max-body", c.maxBody, 1}, {"--max-pages", int64(c.maxPages), 1}, {"--log-size", int64(c.logSize), 1}, {"--record-max-body", c.recordMaxBody, 0}} {
 		if f.v < f.min {
 			return usageError(fmt.Sprintf("%s %d: must be at least %d", f.name, f.v, f.min))
 		}

@@ -145,7 +145,29 @@ every set was probed, 1 when a set could not be probed, 2 on bad usage.`,
 			return exitOK, nil
 		}),
 	}
-	root.AddCommand(watch, probe, demo, ver)
+	var rf replayFlags
+	replay := &cobra.Command{
+		Use:   "replay FILE.har [--addr 127.0.0.1:PORT]",
+		Short: "serve a recorded session (--record, or a browser's HAR export) as a service",
+		Long: `replay serves the answers of a HAR recording: a request gets the answer recorded
+for the same method, path and query, repeated requests get theirs in recorded order
+(the last one repeats), a delta past the end of the recording gets an empty delta,
+and the recorded origin is rewritten to the replay's own in bodies, links and
+Location headers. The first line printed is the base URL. Anything not recorded is
+a 404 that says so.`,
+		Example: `  deltascope watch --record session.har --rounds 3
+  deltascope replay session.har --addr 127.0.0.1:8090
+  deltascope --replay session.har                    the TUI on the recording, in process`,
+		Args: cobra.ExactArgs(1),
+	}
+	rf.register(replay.Flags())
+	replay.RunE = func(cmd *cobra.Command, args []string) error {
+		*ran = true
+		c, err := runReplay(cmd.Context(), args[0], rf, stdout)
+		*code = c
+		return err
+	}
+	root.AddCommand(watch, probe, demo, replay, ver)
 	return root
 }
 

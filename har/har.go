@@ -41,6 +41,8 @@ type Session struct {
 	Company    string   `json:"company,omitempty"`
 	Entities   []string `json:"entities,omitempty"`
 	EntityURLs []string `json:"entityUrls,omitempty"`
+	Select     string   `json:"select,omitempty"`
+	Filter     string   `json:"filter,omitempty"`
 }
 
 // Creator names the program that wrote the file.
