@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/model"
 	"github.com/deltascope/deltascope/track"
 )
@@ -144,6 +145,10 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 		}
 		e.AddRound(msg.round)
 		m.addLines(e, msg.round)
+	}
+	if e.Status == model.Expired && msg.op == opRound && m.rebaselineOnGone {
+		e.banner = &banner{level: levelInfo, text: termtext.Sanitize(e.Name) + ": the delta link expired; taking a new baseline (--on-gone rebaseline). The changes made meanwhile will show as a re-baseline round."}
+		e.rebaseAfter = true
 	}
 	if e.rebaseAfter {
 		e.rebaseAfter = false

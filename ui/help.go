@@ -28,10 +28,10 @@ func (m *Model) helpLines() []string {
 			if !b.Enabled() {
 				state = st.Dim.Render(" (not now)")
 			}
-			block = append(block, st.HelpKey.Render(fmt.Sprintf("%-7s", h.Key))+" "+h.Desc+state)
+			block = append(block, st.HelpKey.Render(fmt.Sprintf("%-6s", h.Key))+" "+h.Desc+state)
 		}
 		for _, l := range block {
-			widths[ci] = max(widths[ci], ansi.StringWidth(l)+3)
+			widths[ci] = max(widths[ci], ansi.StringWidth(l)+2)
 		}
 		blocks = append(blocks, block)
 	}
@@ -40,7 +40,8 @@ func (m *Model) helpLines() []string {
 		total += w
 	}
 	var out []string
-	if total+1 <= m.width {
+	// One space of margin; the last column needs no gap after it.
+	if 1+total-2 <= m.width {
 		// Side by side, each column as wide as its longest line.
 		rows := 0
 		for _, bl := range blocks {
@@ -53,7 +54,11 @@ func (m *Model) helpLines() []string {
 				if r < len(bl) {
 					cell = bl[r]
 				}
-				line += pad(cell, widths[ci])
+				if ci == len(blocks)-1 {
+					line += cell
+				} else {
+					line += pad(cell, widths[ci])
+				}
 			}
 			out = append(out, line)
 		}

@@ -31,7 +31,12 @@ type Config struct {
 	// Concurrency is how many baselines run at once; 0 means 4. The rest
 	// are queued.
 	Concurrency int
-	NoAuto      bool // start with auto-refresh off
+	// RebaselineOnGone takes a new baseline on its own when a delta link
+	// expires (--on-gone rebaseline); otherwise a banner asks for b.
+	RebaselineOnGone bool
+	// NoMouse leaves the mouse to the terminal (its own selection).
+	NoMouse bool
+	NoAuto  bool // start with auto-refresh off
 	// Now is the clock for the countdown; nil means time.Now.
 	Now func() time.Time
 	// Clipboard receives OSC 52 sequences for y; nil means stderr.
@@ -51,8 +56,15 @@ const (
 	logMode
 )
 
-// intervals are the steps of + and -.
-var intervals = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}
+// intervals are the steps of + and -, from MinInterval to MaxInterval.
+var intervals = []time.Duration{MinInterval, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, MaxInterval}
+
+// The bounds of the auto-refresh interval (--interval, + and -): shorter
+// would hammer the service, longer is no longer "live".
+const (
+	MinInterval = 2 * time.Second
+	MaxInterval = 5 * time.Minute
+)
 
 // Model is the root model: it owns layout, focus, mode and the global keys,
 // and routes the rest to the focused pane.
@@ -70,12 +82,14 @@ type Model struct {
 	focus         focus
 	mode          mode
 
-	entities    []*entity
-	concurrency int
-	queue       []int // entities waiting for a baseline slot, in order
-	list        *listPane
-	changes     *changesPane
-	panes       [2]pane // by focus
+	entities         []*entity
+	concurrency      int
+	rebaselineOnGone bool
+	mouse            bool
+	queue            []int // entities waiting for a baseline slot, in order
+	list             *listPane
+	changes          *changesPane
+	panes            [2]pane // by focus
 
 	filter   textinput.Model
 	spinner  spinner.Model
@@ -122,7 +136,7 @@ func New(cfg Config) *Model {
 	m := &Model{
 		ctx: cfg.Context, service: cfg.Service, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
 		styles: DefaultStyles(), keys: newKeyMap(), help: help.New(),
-		auto: !cfg.NoAuto, interval: cfg.Interval, concurrency: cfg.Concurrency,
+		auto: !cfg.NoAuto, interval: cfg.Interval, concurrency: cfg.Concurrency, rebaselineOnGone: cfg.RebaselineOnGone, mouse: !cfg.NoMouse,
 		width: 80, height: 24, tick: tick,
 	}
 	m.help.ShortSeparator = " · "
@@ -280,6 +294,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.stepInterval(1)
 	case key.Matches(msg, k.Faster):
 		m.stepInterval(-1)
+	case key.Matches(msg, k.RebaselineAll) && k.RebaselineAll.Enabled():
+		var cmds []tea.Cmd
+		for j, x := range m.entities {
+			if x.Status == model.Expired {
+				cmds = append(cmds, m.start(j, opRebaseline))
+			}
+		}
+		return tea.Batch(cmds...)
 	case key.Matches(msg, k.Rebaseline) && k.Rebaseline.Enabled():
 		if !e.Baselined {
 			return m.start(i, opBaseline)
@@ -295,14 +317,37 @@ func (m *Model) openHelp() {
 	m.mode, m.helpFrom, m.helpScroll = helpMode, m.mode, scroller{}
 }
 
+// stepInterval moves to the next step above (d > 0) or below the current
+// interval, which may lie between steps when --interval set it.
 func (m *Model) stepInterval(d int) {
-	j := 0
-	for j < len(intervals)-1 && intervals[j] < m.interval {
-		j++
+	next := m.interval
+	if d > 0 {
+		for _, s := range intervals {
+			if s > m.interval {
+				next = s
+				break
+			}
+		}
+	} else {
+		for _, s := range intervals {
+			if s < m.interval {
+				next = s
+			}
+		}
 	}
-	j = min(max(j+d, 0), len(intervals)-1)
-	m.interval = intervals[j]
+	m.interval = next
 	m.next = m.now().Add(m.interval)
+}
+
+// expired counts the entities whose delta link expired.
+func (m *Model) expired() int {
+	n := 0
+	for _, e := range m.entities {
+		if e.Status == model.Expired {
+			n++
+		}
+	}
+	return n
 }
 
 func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
@@ -376,6 +421,7 @@ func (m *Model) keysFor(md mode) keyMap {
 	k.Refresh.SetEnabled(normal && e != nil && e.Baselined && !e.busy && e.Status != model.Unsupported && e.Status != model.Expired)
 	k.RefreshAll.SetEnabled(normal)
 	k.Rebaseline.SetEnabled(normal && e != nil && !e.busy && e.Status != model.Unsupported)
+	k.RebaselineAll.SetEnabled(normal && m.expired() > 0)
 	for _, b := range []*key.Binding{&k.Auto, &k.Tab, &k.Filter} {
 		b.SetEnabled(normal)
 	}

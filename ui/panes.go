@@ -287,15 +287,33 @@ func (p *changesPane) View() []string {
 		return out
 	}
 	e.diff.clamp(n, rows)
-	for i := e.diff.offset; i < n && i < e.diff.offset+rows; i++ {
-		l := e.row(i)
-		mark := "  "
-		if i == e.diff.cursor && m.focus == focusChanges {
-			mark = st.Cursor.Render(">") + " "
+	// Rows may take several lines: scroll on until the cursor's row is
+	// whole on screen.
+	for e.diff.offset < e.diff.cursor && p.linesBetween(e, e.diff.offset, e.diff.cursor) > rows {
+		e.diff.offset++
+	}
+	room := len(out) + rows
+	for i := e.diff.offset; i < n && len(out) < room; i++ {
+		for j, part := range strings.Split(e.row(i).render(st, p.width-2), "\n") {
+			mark := "  "
+			if j == 0 && i == e.diff.cursor && m.focus == focusChanges {
+				mark = st.Cursor.Render(">") + " "
+			}
+			if len(out) < room {
+				out = append(out, mark+part)
+			}
 		}
-		out = append(out, mark+l.render(st, p.width-2))
 	}
 	return out
+}
+
+// linesBetween is how many screen lines rows from..to of e take.
+func (p *changesPane) linesBetween(e *entity, from, to int) int {
+	n := 0
+	for i := from; i <= to; i++ {
+		n += 1 + strings.Count(e.row(i).render(&p.m.styles, p.width-2), "\n")
+	}
+	return n
 }
 
 // navigate moves a cursor over n rows shown h at a time.
@@ -330,7 +348,7 @@ func (h helpLine) ShortHelp() []key.Binding {
 	}
 	// Most needed first: a narrow terminal cuts the line's end, and ? shows
 	// the rest.
-	return append(out, k.Copy, k.Refresh, k.Rebaseline, k.Help, k.Quit, k.Tab, k.Auto, k.Filter, k.Log)
+	return append(out, k.Copy, k.Refresh, k.Rebaseline, k.RebaselineAll, k.Help, k.Quit, k.Tab, k.Auto, k.Filter, k.Log)
 }
 
 func (h helpLine) FullHelp() [][]key.Binding { return h.m.keys.FullHelp() }

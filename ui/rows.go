@@ -101,7 +101,7 @@ func (l *line) build() string {
 		return s
 	case lineField:
 		f := c.Fields[l.field]
-		return "    " + termtext.Sanitize(f.Path) + ": " + value(f.Old) + " -> " + value(f.New)
+		return "    " + termtext.Sanitize(f.Path) + ": " + fullValue(f.Old) + " -> " + fullValue(f.New)
 	default:
 		s := "- " + summary(c.ID, c.Record)
 		switch {
@@ -177,14 +177,6 @@ func summary(id string, raw []byte) string {
 		}
 	}
 	return strings.Join(parts, "  ")
-}
-
-// value shows a raw JSON value in a row: sanitised, clipped; absent is (none).
-func value(raw []byte) string {
-	if raw == nil {
-		return "(none)"
-	}
-	return termtext.Clip(string(raw), 60)
 }
 
 // plural counts n words: "1 record", "1,204 records".

@@ -219,7 +219,8 @@ func bytesText(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// render styles the row for width w, once per width.
+// render styles the row for width w, once per width. A long field or
+// re-baseline header takes several lines, joined with "\n".
 func (l *line) render(st *Styles, w int) string {
 	if l.styledW == w && l.styled != "" {
 		return l.styled
@@ -234,7 +235,11 @@ func (l *line) render(st *Styles, w int) string {
 		if l.round.Via != "" {
 			style = st.Rebaseline
 		}
-		s = style.Render(fit("── "+text+" ", w))
+		parts := wrapText("── "+text, w)
+		for i := range parts {
+			parts[i] = style.Render(fit(parts[i], w))
+		}
+		s = strings.Join(parts, "\n")
 	case lineAdded:
 		s = st.Added.Render(fit(text, w))
 	case lineUpdated:
@@ -243,7 +248,7 @@ func (l *line) render(st *Styles, w int) string {
 		s = st.Deleted.Render(fit(text, w))
 	case lineField:
 		f := l.round.Changes[l.change].Fields[l.field]
-		s = fit("    "+st.Field.Render(termtext.Sanitize(f.Path))+": "+st.Old.Render(value(f.Old))+" -> "+st.New.Render(value(f.New)), w)
+		s = renderField(st, f.Path, f.Old, f.New, w)
 	}
 	l.styled, l.styledW = s, w
 	return s

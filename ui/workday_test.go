@@ -109,3 +109,105 @@ func TestDemoHints(t *testing.T) {
 	f.size(100, 30)
 	f.mustShow("+ added  ~ updated  - deleted")
 }
+
+// TestOnGone: a 410 on one entity never stops the others; with --on-gone
+// rebaseline the TUI takes the new baseline itself and shows the gap; B
+// re-baselines every expired entity at once.
+func TestOnGone(t *testing.T) {
+	t.Parallel()
+	t.Run("ask", func(t *testing.T) {
+		f := newFixture(t, deltatest.Options{}).start()
+		f.size(160, 30)
+		f.srv.Expire("customers")
+		f.srv.Expire("vendors")
+		ids := f.srv.IDs("items")
+		f.srv.Update("items", ids[0], map[string]any{"displayName": "Still Followed"})
+		f.press("R")
+		if got := f.m.expired(); got != 2 {
+			t.Fatalf("%d expired, want 2", got)
+		}
+		if it := f.m.entities[2]; it.Updated != 1 || it.Status.String() != "tracking" {
+			t.Fatalf("items stopped with the others: %+v", it.Entity)
+		}
+		f.mustShow("Press b to take a new baseline", "B re-baseline all")
+		f.press("B")
+		if got := f.m.expired(); got != 0 {
+			t.Fatalf("B left %d expired", got)
+		}
+		f.mustShow("re-baseline · 14:03:00")
+		f.mustNotShow("B re-baseline all")
+	})
+	t.Run("rebaseline", func(t *testing.T) {
+		f := newFixture(t, deltatest.Options{})
+		f.m.rebaselineOnGone = true
+		f.start()
+		f.size(160, 30)
+		ids := f.srv.IDs("customers")
+		f.srv.Delete("customers", ids[1])
+		f.srv.Expire("customers")
+		f.press("r")
+		_, e := f.m.selected()
+		if e.Status.String() != "tracking" || e.banner != nil {
+			t.Fatalf("no automatic re-baseline: %v, banner %v", e.Status, e.banner)
+		}
+		f.mustShow("re-baseline · 14:03:00 · +0 ~0 -1", "gone from the new baseline")
+	})
+}
+
+// TestIntervalSteps: + and - walk the steps in order from wherever the
+// interval is, within 2s..5m.
+func TestIntervalSteps(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{})
+	f.m.interval = 7 * time.Second
+	f.press("+")
+	if f.m.interval != 10*time.Second {
+		t.Errorf("7s + = %s, want 10s", f.m.interval)
+	}
+	f.m.interval = 7 * time.Second
+	f.press("-")
+	if f.m.interval != 5*time.Second {
+		t.Errorf("7s - = %s, want 5s", f.m.interval)
+	}
+	f.m.interval = MaxInterval
+	f.press("-")
+	if f.m.interval != time.Minute {
+		t.Errorf("5m - = %s, want 1m", f.m.interval)
+	}
+	for range 10 {
+		f.press("+")
+	}
+	if f.m.interval != MaxInterval {
+		t.Errorf("+ past the end: %s", f.m.interval)
+	}
+}
+
+// TestLongValuesWrap: at 80 columns a changed field that does not fit
+// shows old and new on lines of their own, the new value in full up to a
+// few lines, then "…" and enter; a re-baseline header wraps too.
+func TestLongValuesWrap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	ids := f.srv.IDs("customers")
+	long := "Contoso Pharmaceuticals and Medical Devices International Holding Company Limited"
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": long})
+	f.srv.Update("customers", ids[1], map[string]any{"address": strings.Repeat("very long street name ", 40)})
+	f.press("r", "tab")
+	screen := f.screen()
+	// Every word of the new value is on screen, none cut.
+	joined := strings.Join(strings.Fields(screen), " ")
+	for _, w := range strings.Fields(long) {
+		if !strings.Contains(joined, w) {
+			t.Fatalf("%q of the new value is not on screen:\n%s", w, screen)
+		}
+	}
+	f.mustShow("-> \"Contoso", "… enter shows it all")
+	if strings.Contains(screen, "Contoso Pharmaceuticals and Medical Devices International…") {
+		t.Errorf("the value was cut:\n%s", screen)
+	}
+
+	f.srv.Expire("customers")
+	f.press("r", "b")
+	f.mustShow("re-baseline · 14:03:00", "differences from the old")
+	f.mustShow("snapshot")
+}
