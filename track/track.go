@@ -13,6 +13,7 @@ import (
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/store"
 )
 
 // Tracker holds one entity set's snapshot and delta link. Its methods are
@@ -30,6 +31,8 @@ type Tracker struct {
 	snap      *model.Snapshot
 	deltaLink string
 	seq       int
+
+	session *store.Session // nil: nothing outlives the process
 }
 
 // New returns a tracker with no baseline yet.
@@ -51,12 +54,24 @@ func (t *Tracker) Baseline(ctx context.Context, progress func(deltaclient.Progre
 // baseline replaces the snapshot with a new baseline of url; t.mu is held.
 func (t *Tracker) baseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Round, error) {
 	start := t.Clock()
-	snap, res, err := t.fetchBaseline(ctx, url, progress)
+	w, err := t.startStoring()
 	if err != nil {
 		return nil, err
 	}
-	t.snap, t.deltaLink, t.seq = snap, res.DeltaLink, 0
-	return &model.Round{Baseline: true, Time: start, Duration: t.Clock().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
+	snap, res, err := t.fetchBaseline(ctx, url, progress, w)
+	if err != nil {
+		return nil, err
+	}
+	seq := 0
+	if w != nil {
+		st, err := w.Commit(res.DeltaLink, snap.Len(), start, nil)
+		if err != nil {
+			return nil, err
+		}
+		seq = st.Seq
+	}
+	t.snap, t.deltaLink, t.seq = snap, res.DeltaLink, seq
+	return &model.Round{Baseline: true, Seq: seq, Time: start, Duration: t.Clock().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
 }
 
 // Poll fetches one delta round from the current delta link and applies it.
@@ -73,9 +88,12 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 		return nil, err
 	}
 	r := t.snap.Apply(entries(res.Entries))
+	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq+1, start, t.Clock().Sub(start), res.Pages, res.Bytes
+	if err := t.commitRound(r, res.DeltaLink); err != nil {
+		return nil, err
+	}
 	t.deltaLink = res.DeltaLink
 	t.seq++
-	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	return r, nil
 }
 
@@ -94,20 +112,30 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 		url = t.URL
 	}
 	start := t.Clock()
-	snap, res, err := t.fetchBaseline(ctx, url, progress)
+	w, err := t.startStoring()
+	if err != nil {
+		return nil, err
+	}
+	snap, res, err := t.fetchBaseline(ctx, url, progress, w)
 	if err != nil {
 		return nil, err
 	}
 	r := model.Compare(t.snap, snap)
+	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq+1, start, t.Clock().Sub(start), res.Pages, res.Bytes
+	if w != nil {
+		if _, err := w.Commit(res.DeltaLink, snap.Len(), start, r); err != nil {
+			return nil, err
+		}
+	}
 	t.snap, t.deltaLink = snap, res.DeltaLink
 	t.seq++
-	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	return r, nil
 }
 
 // fetchBaseline builds a new snapshot page by page as the baseline
 // arrives; it is only returned once every page did.
-func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Snapshot, *deltaclient.Result, error) {
+// With w, each page is stored as it comes too; on error w is aborted.
+func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(deltaclient.Progress), w *store.BaselineWriter) (*model.Snapshot, *deltaclient.Result, error) {
 	var snap *model.Snapshot
 	var buf []model.Entry
 	res, err := t.Client.BaselinePages(ctx, url, progress, func(page []deltaclient.Entry) {
@@ -116,8 +144,14 @@ func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(d
 		}
 		buf = appendEntries(buf[:0], page)
 		snap.Add(buf)
+		if w != nil {
+			w.Add(buf) // an error is kept and returned by Commit
+		}
 	})
 	if err != nil {
+		if w != nil {
+			w.Abort()
+		}
 		return nil, nil, err
 	}
 	if snap == nil {

@@ -1,0 +1,421 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/deltascope/deltascope/model"
+)
+
+// State is where one entity set of a session stands.
+type State struct {
+	Gen     uint64    `json:"gen"`     // the committed baseline; 0: none yet
+	Link    string    `json:"link"`    // the delta link the next round uses
+	Seq     int       `json:"seq"`     // the last committed round; 0: only the baseline
+	Since   time.Time `json:"since"`   // the time of that round, or of the baseline
+	Records int       `json:"records"` // records in the stored snapshot
+	// Poll is the poll state of an entity followed without delta links,
+	// as the tracker encodes it; the store keeps it as given.
+	Poll json.RawMessage `json:"poll,omitempty"`
+}
+
+// Baselined says whether a complete baseline is stored.
+func (s State) Baselined() bool { return s.Gen > 0 }
+
+func readState(b *bolt.Bucket) State {
+	var st State
+	if v := b.Get(keyState); v != nil {
+		if json.Unmarshal(v, &st) != nil {
+			return State{}
+		}
+	}
+	return st
+}
+
+func writeState(b *bolt.Bucket, st State) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return b.Put(keyState, v)
+}
+
+func baseName(gen uint64) []byte { return []byte("base" + strconv.FormatUint(gen, 10)) }
+
+func eachEntity(tx *bolt.Tx, fn func(string, *bolt.Bucket) error) error {
+	es := tx.Bucket(bucketEntities)
+	if es == nil {
+		return nil
+	}
+	return es.ForEachBucket(func(k []byte) error { return fn(string(k), es.Bucket(k)) })
+}
+
+func entityBucket(tx *bolt.Tx, name string) *bolt.Bucket {
+	es := tx.Bucket(bucketEntities)
+	if es == nil {
+		return nil
+	}
+	return es.Bucket([]byte(name))
+}
+
+func createEntity(tx *bolt.Tx, name string) (*bolt.Bucket, error) {
+	es, err := tx.CreateBucketIfNotExists(bucketEntities)
+	if err != nil {
+		return nil, err
+	}
+	b, err := es.CreateBucketIfNotExists([]byte(name))
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range [][]byte{bucketOver, bucketRounds, bucketHist, bucketKeys} {
+		if _, err := b.CreateBucketIfNotExists(n); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// State returns the stored state of entity; the zero State when none is.
+func (s *Session) State(entity string) (State, error) {
+	var st State
+	err := s.view(func(tx *bolt.Tx) error {
+		if b := entityBucket(tx, entity); b != nil {
+			st = readState(b)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// Entities lists the entity sets with a stored baseline.
+func (s *Session) Entities() ([]string, error) {
+	var out []string
+	err := s.view(func(tx *bolt.Tx) error {
+		return eachEntity(tx, func(name string, b *bolt.Bucket) error {
+			if readState(b).Baselined() {
+				out = append(out, name)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Load reads entity's stored snapshot and state. Records are copied out of
+// the file in the order they first arrived; the snapshot is the baseline
+// with every committed round applied.
+func (s *Session) Load(entity string) (*model.Snapshot, State, error) {
+	var snap *model.Snapshot
+	var st State
+	err := s.view(func(tx *bolt.Tx) error {
+		b := entityBucket(tx, entity)
+		if b == nil {
+			return &NotFoundError{What: fmt.Sprintf("session %s holds no entity %q", s.Name, entity)}
+		}
+		st = readState(b)
+		if !st.Baselined() {
+			return &NotFoundError{What: fmt.Sprintf("session %s holds no baseline of %q yet", s.Name, entity)}
+		}
+		var err error
+		snap, err = loadSnapshot(b, st)
+		return err
+	})
+	if err != nil {
+		return nil, State{}, err
+	}
+	return snap, st, nil
+}
+
+func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
+	base := b.Bucket(baseName(st.Gen))
+	if base == nil {
+		return nil, errDamaged
+	}
+	snap := model.NewSnapshot(st.Records)
+	var entries []model.Entry
+	// One allocation per chunk holds its records: a million small
+	// allocations would cost more than the copy.
+	err := base.ForEach(func(_, chunk []byte) error {
+		own := clone(chunk)
+		entries = entries[:0]
+		for d := (dec{b: own}); len(d.b) > 0; {
+			id, raw := d.bytes(), d.bytes()
+			if d.err != nil {
+				return d.err
+			}
+			entries = append(entries, model.Entry{ID: string(id), Raw: raw})
+		}
+		snap.Add(entries)
+		dropPages(chunk)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	entries = entries[:0]
+	err = b.Bucket(bucketOver).ForEach(func(k, v []byte) error {
+		if len(v) == 0 {
+			entries = append(entries, model.Entry{ID: string(k), Removed: true})
+		} else {
+			entries = append(entries, model.Entry{ID: string(k), Raw: clone(v[1:])})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap.Restore(entries)
+	return snap, nil
+}
+
+// BaselineWriter stores a baseline as it arrives, in chunks committed
+// along the way, so memory stays bounded; the baseline only becomes the
+// session's on Commit. A process killed before Commit leaves the previous
+// baseline (or none) in place, and the next run baselines again.
+type BaselineWriter struct {
+	s      *Session
+	entity string
+	gen    uint64
+	chunk  []byte
+	n      int
+	err    error
+	closed bool
+}
+
+// chunkSize is the size of one stored piece of a baseline: large enough
+// that per-key costs vanish, small enough to keep a transaction cheap.
+const chunkSize = 4 << 20
+
+// StartBaseline begins storing a new baseline of entity. It holds the
+// file open until Commit or Abort.
+func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
+	if s.readOnly {
+		return nil, errors.New("session store: opened read-only")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		db, _, err := s.open()
+		if err != nil {
+			return nil, err
+		}
+		s.db = db
+	}
+	w := &BaselineWriter{s: s, entity: entity}
+	err := guard(s.Path, func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			b, err := createEntity(tx, entity)
+			if err != nil {
+				return err
+			}
+			st := readState(b)
+			w.gen = st.Gen + 1
+			// Leftovers of a baseline killed half-way are dropped here.
+			var stale [][]byte
+			b.ForEachBucket(func(k []byte) error {
+				if bytes.HasPrefix(k, []byte("base")) && !bytes.Equal(k, baseName(st.Gen)) {
+					stale = append(stale, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			for _, k := range stale {
+				if err := b.DeleteBucket(k); err != nil {
+					return err
+				}
+			}
+			_, err = b.CreateBucket(baseName(w.gen))
+			return err
+		})
+	})
+	if err != nil {
+		s.closeDB()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (s *Session) closeDB() {
+	if s.db != nil {
+		s.db.Close()
+		s.db = nil
+	}
+}
+
+// Add stores a page of baseline entries; removals are not records.
+func (w *BaselineWriter) Add(entries []model.Entry) error {
+	if w.err != nil {
+		return w.err
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.Removed {
+			continue
+		}
+		w.chunk = binary.AppendUvarint(w.chunk, uint64(len(e.ID))+1)
+		w.chunk = append(w.chunk, e.ID...)
+		w.chunk = binary.AppendUvarint(w.chunk, uint64(len(e.Raw))+1)
+		w.chunk = append(w.chunk, e.Raw...)
+	}
+	if len(w.chunk) >= chunkSize {
+		w.err = w.flush()
+	}
+	return w.err
+}
+
+// AddSnapshot stores every record of snap, for a baseline compared with
+// the old snapshot (a re-baseline) when it was not fed page by page.
+func (w *BaselineWriter) AddSnapshot(snap *model.Snapshot) error {
+	var one [1]model.Entry
+	snap.Each(func(id string, raw []byte) bool {
+		one[0] = model.Entry{ID: id, Raw: raw}
+		return w.Add(one[:]) == nil
+	})
+	return w.err
+}
+
+func (w *BaselineWriter) flush() error {
+	if len(w.chunk) == 0 {
+		return nil
+	}
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	err := guard(w.s.Path, func() error {
+		return w.s.db.Update(func(tx *bolt.Tx) error {
+			base := entityBucket(tx, w.entity).Bucket(baseName(w.gen))
+			base.FillPercent = 1 // keys only ever grow
+			return base.Put(u64(uint64(w.n)), w.chunk)
+		})
+	})
+	w.n++
+	w.chunk = w.chunk[:0]
+	return err
+}
+
+// Commit makes the stored baseline the entity's, with link as its delta
+// link, in one transaction. With r (a re-baseline's comparison) the round
+// and its changes are committed with it, as round state.Seq+1; without,
+// the round count is kept and since is at.
+func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model.Round) (State, error) {
+	if w.closed {
+		return State{}, errors.New("session store: baseline already committed")
+	}
+	defer w.finish()
+	if w.err != nil {
+		return State{}, w.err
+	}
+	if err := w.flush(); err != nil {
+		return State{}, err
+	}
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	var st State
+	err := guard(w.s.Path, func() error {
+		return w.s.db.Update(func(tx *bolt.Tx) error {
+			b := entityBucket(tx, w.entity)
+			old := readState(b)
+			st = State{Gen: w.gen, Link: link, Seq: old.Seq, Since: at, Records: records}
+			if old.Gen > 0 {
+				if err := b.DeleteBucket(baseName(old.Gen)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+					return err
+				}
+			}
+			if err := b.DeleteBucket(bucketOver); err != nil {
+				return err
+			}
+			if _, err := b.CreateBucket(bucketOver); err != nil {
+				return err
+			}
+			if r != nil {
+				st.Seq++
+				r.Seq, st.Since = st.Seq, r.Time
+				if err := putRound(b, r, false); err != nil {
+					return err
+				}
+			}
+			return writeState(b, st)
+		})
+	})
+	return st, err
+}
+
+// Abort drops a baseline that did not complete; what it stored so far is
+// removed by the next StartBaseline.
+func (w *BaselineWriter) Abort() {
+	if !w.closed {
+		w.finish()
+	}
+}
+
+func (w *BaselineWriter) finish() {
+	w.closed = true
+	w.s.mu.Lock()
+	w.s.closeDB()
+	w.s.mu.Unlock()
+}
+
+// CommitRound stores a delta (or poll) round in one transaction: the
+// records it changed, its history and the link (and poll state) the next
+// round uses. r.Seq must be the stored round + 1.
+func (s *Session) CommitRound(entity string, r *model.Round, link string, poll json.RawMessage) (State, error) {
+	var st State
+	err := s.update(func(tx *bolt.Tx) error {
+		b := entityBucket(tx, entity)
+		if b == nil {
+			return fmt.Errorf("session store: no baseline of %s", entity)
+		}
+		st = readState(b)
+		if !st.Baselined() || r.Seq != st.Seq+1 {
+			return fmt.Errorf("session store: %s round %d does not follow stored round %d", entity, r.Seq, st.Seq)
+		}
+		if err := putRound(b, r, true); err != nil {
+			return err
+		}
+		st.Seq, st.Link, st.Since, st.Records = r.Seq, link, r.Time, r.Records
+		if poll != nil {
+			st.Poll = poll
+		}
+		return writeState(b, st)
+	})
+	return st, err
+}
+
+// putRound writes a round's history, and with records its changes to the
+// snapshot (a re-baseline writes a whole new baseline instead).
+func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
+	if err := b.Bucket(bucketRounds).Put(u64(uint64(r.Seq)), encodeRound(r)); err != nil {
+		return err
+	}
+	hist, keys, over := b.Bucket(bucketHist), b.Bucket(bucketKeys), b.Bucket(bucketOver)
+	hist.FillPercent = 1 // appended in key order
+	var buf []byte
+	for i := range r.Changes {
+		c := &r.Changes[i]
+		buf = encodeChange(c, buf)
+		if err := hist.Put(histKey(r.Seq, i), buf); err != nil {
+			return err
+		}
+		if err := keys.Put(keyIndex(c.ID, r.Seq, i), nil); err != nil {
+			return err
+		}
+		if !records {
+			continue
+		}
+		var err error
+		if c.Kind == model.Deleted {
+			err = over.Put([]byte(c.ID), nil)
+		} else {
+			err = over.Put([]byte(c.ID), append([]byte{1}, c.Record...))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package track
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/store"
+)
+
+// Resumed is what a tracker found in its session.
+type Resumed struct {
+	Records int
+	// Since is the time of the last committed round, or of the baseline
+	// when no round ran yet.
+	Since time.Time
+	Seq   int // the last committed round
+}
+
+// UseSession makes the tracker durable: every baseline and round is
+// committed to s before it is returned, and Resume can pick up what an
+// earlier run stored. Call it before the first Baseline.
+func (t *Tracker) UseSession(s *store.Session) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.session = s
+}
+
+// Session is the store the tracker commits to, or nil.
+func (t *Tracker) Session() *store.Session {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.session
+}
+
+// Resume loads the stored snapshot, link and round count, so the next
+// Poll is a delta from where the last run stopped and no baseline is
+// taken. It returns nil when the session holds no complete baseline of
+// this entity (none yet, or a run was killed during it): take a baseline.
+func (t *Tracker) Resume() (*Resumed, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.session == nil {
+		return nil, nil
+	}
+	st, err := t.session.State(t.Name)
+	if err != nil || !st.Baselined() {
+		return nil, err
+	}
+	snap, st, err := t.session.Load(t.Name)
+	if err != nil {
+		return nil, err
+	}
+	t.snap, t.deltaLink, t.seq = snap, st.Link, st.Seq
+	return &Resumed{Records: snap.Len(), Since: st.Since, Seq: st.Seq}, nil
+}
+
+// startStoring begins storing a baseline when the tracker has a session.
+func (t *Tracker) startStoring() (*store.BaselineWriter, error) {
+	if t.session == nil {
+		return nil, nil
+	}
+	return t.session.StartBaseline(t.Name)
+}
+
+// commitRound stores a round before anyone sees it. If the store refuses
+// it, the snapshot (already changed in memory) is read back from the
+// store, so memory and disk never disagree about what was applied.
+func (t *Tracker) commitRound(r *model.Round, link string) error {
+	if t.session == nil {
+		return nil
+	}
+	if _, err := t.session.CommitRound(t.Name, r, link, nil); err != nil {
+		if snap, st, lerr := t.session.Load(t.Name); lerr == nil {
+			t.snap, t.deltaLink, t.seq = snap, st.Link, st.Seq
+		}
+		return fmt.Errorf("%s: round %d not stored: %w", t.Name, r.Seq, err)
+	}
+	return nil
+}
