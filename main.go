@@ -112,6 +112,7 @@ error. Exit codes: 0 after --rounds rounds or an interrupt, 1 on a failure,
 	}
 	watch.Flags().AddFlagSet(w.conn.flags())
 	w.register(watch.Flags())
+	w.session.register(watch.Flags())
 	watch.RunE = wrap(func(cmd *cobra.Command) (int, error) { return runWatch(cmd.Context(), w, stdout, stderr) })
 
 	var p probeFlags
@@ -168,6 +169,7 @@ a 404 that says so.`,
 		return err
 	}
 	root.AddCommand(watch, probe, demo, replay, ver)
+	root.AddCommand(newStoreCmds(stdout, wrap)...)
 	return root
 }
 
@@ -226,6 +228,7 @@ func failure(stderr io.Writer, cmdPath string, err error) int {
 
 type watchFlags struct {
 	conn     conn
+	session  sessionFlags
 	interval time.Duration
 	rounds   int
 	onGone   string
@@ -253,6 +256,13 @@ func runWatch(ctx context.Context, w watchFlags, stdout, stderr io.Writer) (int,
 		return exitFailure, err
 	}
 	defer s.close()
+	st, err := w.session.attach(s)
+	if err != nil {
+		return exitFailure, err
+	}
+	if st != nil {
+		defer st.Close()
+	}
 	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: w.interval, Rounds: w.rounds, ExitOnGone: w.onGone == "exit", Progress: w.progress}, stdout, stderr), nil
 }
 

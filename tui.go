@@ -15,12 +15,14 @@ import (
 
 type tuiFlags struct {
 	conn     conn
+	session  sessionFlags
 	interval time.Duration
 	noAuto   bool
 }
 
 func (t *tuiFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVarP(&t.interval, "interval", "i", 10*time.Second, "auto-refresh interval (Go duration: 5s, 1m)")
+	t.session.register(fs)
 	fs.BoolVar(&t.noAuto, "no-auto", false, "start with auto-refresh paused (r refreshes, a resumes)")
 }
 
@@ -47,6 +49,13 @@ func runTUI(ctx context.Context, t tuiFlags) (int, error) {
 		return exitFailure, err
 	}
 	defer s.close()
+	st, err := t.session.attach(s)
+	if err != nil {
+		return exitFailure, err
+	}
+	if st != nil {
+		defer st.Close()
+	}
 	service := s.service
 	if s.demo {
 		service = "demo " + service

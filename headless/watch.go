@@ -68,6 +68,7 @@ type Event struct {
 	Status   int             `json:"status,omitempty"`
 	Message  string          `json:"message,omitempty"`
 	Retrying bool            `json:"retrying,omitempty"`
+	Since    string          `json:"since,omitempty"`
 	Bytes    *int64          `json:"bytes,omitempty"`
 	Rate     *int64          `json:"recordsPerSecond,omitempty"`
 }
@@ -102,6 +103,18 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	var firstErr error
 	unsupported := 0
 	for _, t := range opts.Trackers {
+		// A stored session resumes: no baseline, and the next round is a
+		// delta from the stored link.
+		res, err := t.Resume()
+		if err != nil {
+			fmt.Fprintf(stderr, "deltascope: %s: %s\n", t.Name, termtext.Sanitize(err.Error()))
+			return ExitFailure
+		}
+		if res != nil {
+			w.emit(Event{Entity: t.Name, Event: "resume", Records: ptr(res.Records), Since: res.Since.UTC().Format(time.RFC3339)})
+			live = append(live, t)
+			continue
+		}
 		r, err := t.Baseline(ctx, w.retries(t.Name, true))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -219,21 +232,8 @@ func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progres
 }
 
 func (w *watcher) round(entity string, r *model.Round) {
-	for _, c := range r.Changes {
-		ev := Event{Entity: entity, Event: c.Kind.String(), ID: c.ID, Via: r.Via}
-		switch c.Kind {
-		case model.Added:
-			ev.Record = c.Record
-		case model.Updated:
-			ev.Record = c.Record
-			ev.Changes = make([]FieldJSON, 0, len(c.Fields))
-			for _, f := range c.Fields {
-				ev.Changes = append(ev.Changes, FieldJSON{Field: f.Path, Old: orNull(f.Old), New: orNull(f.New)})
-			}
-		case model.Deleted:
-			ev.Reason, ev.Unknown = c.Reason, c.Unknown
-		}
-		w.emit(ev)
+	for i := range r.Changes {
+		w.emit(changeEvent(entity, r.Via, &r.Changes[i]))
 	}
 	w.emit(Event{Entity: entity, Event: "round", Round: ptr(r.Seq), Added: ptr(r.Added), Updated: ptr(r.Updated), Deleted: ptr(r.Deleted),
 		Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds()), Via: r.Via, Records: ptr(r.Records)})
@@ -241,6 +241,11 @@ func (w *watcher) round(entity string, r *model.Round) {
 
 func (w *watcher) emit(ev Event) {
 	ev.Time = w.opts.Now().UTC().Format(time.RFC3339)
+	w.write(ev)
+}
+
+// write writes one event line as it is.
+func (w *watcher) write(ev Event) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Reset()
@@ -252,7 +257,8 @@ func (w *watcher) emit(ev Event) {
 		w.buf.Reset()
 		json.NewEncoder(&w.buf).Encode(ev)
 	}
-	w.out.Write(escapeInvisible(w.buf.Bytes()))
+	_, err := w.out.Write(escapeInvisible(w.buf.Bytes()))
+	return err
 }
 
 // escapeInvisible writes C1 controls, bidi controls and line separators as

@@ -54,7 +54,10 @@ func (e *enc) bytes(v []byte) {
 	e.b = binary.AppendUvarint(e.b, uint64(len(v))+1)
 	e.b = append(e.b, v...)
 }
-func (e *enc) str(v string) { e.b = binary.AppendUvarint(e.b, uint64(len(v))+1); e.b = append(e.b, v...) }
+func (e *enc) str(v string) {
+	e.b = binary.AppendUvarint(e.b, uint64(len(v))+1)
+	e.b = append(e.b, v...)
+}
 func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 
 type dec struct {
@@ -103,8 +106,9 @@ const (
 	flagInferred
 )
 
-func encodeChange(c *model.Change, buf []byte) []byte {
-	e := enc{buf[:0]}
+// appendChange appends the encoding of c to buf.
+func appendChange(buf []byte, c *model.Change) []byte {
+	e := enc{buf}
 	flags := uint64(0)
 	if c.Unknown {
 		flags |= flagUnknown

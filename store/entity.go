@@ -394,11 +394,15 @@ func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 	}
 	hist, keys, over := b.Bucket(bucketHist), b.Bucket(bucketKeys), b.Bucket(bucketOver)
 	hist.FillPercent = 1 // appended in key order
-	var buf []byte
+	// bbolt keeps the values until the commit: each change is encoded into
+	// an arena that is only ever appended to (a grown arena leaves the
+	// earlier values in the old one).
+	var arena []byte
 	for i := range r.Changes {
 		c := &r.Changes[i]
-		buf = encodeChange(c, buf)
-		if err := hist.Put(histKey(r.Seq, i), buf); err != nil {
+		start := len(arena)
+		arena = appendChange(arena, c)
+		if err := hist.Put(histKey(r.Seq, i), arena[start:len(arena):len(arena)]); err != nil {
 			return err
 		}
 		if err := keys.Put(keyIndex(c.ID, r.Seq, i), nil); err != nil {

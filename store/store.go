@@ -281,7 +281,11 @@ func guard(path string, fn func() error) (err error) {
 			err = &CorruptError{Path: path, Err: fmt.Errorf("%v", r)}
 		}
 	}()
-	return fn()
+	err = fn()
+	if errors.Is(err, errDamaged) {
+		err = &CorruptError{Path: path, Err: err}
+	}
+	return err
 }
 
 // Summary describes a stored session for `deltascope sessions`.

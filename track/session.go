@@ -2,6 +2,7 @@ package track
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/deltascope/deltascope/model"
@@ -52,7 +53,24 @@ func (t *Tracker) Resume() (*Resumed, error) {
 		return nil, err
 	}
 	t.snap, t.deltaLink, t.seq = snap, st.Link, st.Seq
+	if origin(st.Link) != origin(t.URL) {
+		// The service moved (the embedded demo listens on a new port each
+		// run): the stored link cannot be followed, and credentials must
+		// not go to where it points. The first round reports it expired,
+		// and the re-baseline shows what changed against the stored
+		// snapshot.
+		t.deltaLink = ""
+	}
 	return &Resumed{Records: snap.Len(), Since: st.Since, Seq: st.Seq}, nil
+}
+
+// origin is the scheme and host of a URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // startStoring begins storing a baseline when the tracker has a session.

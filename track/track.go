@@ -8,6 +8,7 @@ package track
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -81,6 +82,9 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 	defer t.mu.Unlock()
 	if t.snap == nil {
 		return nil, ErrNoBaseline
+	}
+	if t.deltaLink == "" {
+		return nil, &deltaclient.GoneError{Status: http.StatusGone, Message: "the stored delta link belongs to another address of the service; a new baseline is compared with the stored snapshot"}
 	}
 	start := t.Clock()
 	res, err := t.Client.Delta(ctx, t.deltaLink, progress)
