@@ -153,7 +153,7 @@ func TestWatchRebaselinesAfterGone(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, text)
 		}
 	}
-	code = run(context.Background(), []string{"watch", "--url", srv.ServiceRoot(), "--entity", "vendors", "--rounds", "1", "--interval", "1ms", "--on-gone", "exit"},
+	code = run(context.Background(), []string{"watch", "--url", srv.ServiceRoot(), "--entity", "vendors", "--rounds", "1", "--interval", "1ms", "--on-gone", "exit", "--no-session"},
 		&hookWriter{onLine: func(line string) {
 			if strings.Contains(line, `"event":"baseline"`) {
 				srv.Expire("vendors")

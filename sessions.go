@@ -167,7 +167,7 @@ It reads while a watch or the TUI runs on the same session.`,
 		}
 		s, err := h.read.open()
 		if err != nil {
-			return codeOf(err), err
+			return codeOf(err), usage(err)
 		}
 		defer s.Close()
 		if err := headless.History(s, store.Filter{Entity: h.entity, Since: since, Key: h.key}, h.format, stdout); err != nil {
@@ -190,7 +190,7 @@ It reads while a watch or the TUI runs on the same session.`,
 	snapshot.RunE = wrap(func(cmd *cobra.Command) (int, error) {
 		s, err := sn.read.open()
 		if err != nil {
-			return codeOf(err), err
+			return codeOf(err), usage(err)
 		}
 		defer s.Close()
 		if sn.entity == "" {
@@ -198,7 +198,7 @@ It reads while a watch or the TUI runs on the same session.`,
 			return exitUsage, usageError(fmt.Sprintf("--entity is required; session %s holds: %s", s.Name, strings.Join(names, ", ")))
 		}
 		if err := headless.Snapshot(s, sn.entity, stdout); err != nil {
-			return codeOf(err), err
+			return codeOf(err), usage(err)
 		}
 		return exitOK, nil
 	})
@@ -243,7 +243,7 @@ It reads while a watch or the TUI runs on the same session.`,
 				return exitFailure, err
 			}
 			if err := store.Remove(dir, args[0]); err != nil {
-				return codeOf(err), err
+				return codeOf(err), usage(err)
 			}
 			return exitOK, nil
 		})(cmd, args)
@@ -261,4 +261,14 @@ func codeOf(err error) int {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// usage makes a store's "not there" a usage error, so the exit code says
+// the command line named it.
+func usage(err error) error {
+	var nf *store.NotFoundError
+	if errors.As(err, &nf) {
+		return usageError(nf.Error())
+	}
+	return err
 }
