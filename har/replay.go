@@ -3,6 +3,7 @@ package har
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -127,7 +128,7 @@ func (r *Replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	base := "http://" + req.Host
 	if e.Response.Status == 0 {
 		// No answer was recorded (the connection failed): fail the same way.
-		hangUp(w, false)
+		hangUp(w, false, true)
 		return
 	}
 	body, err := e.Response.Content.Body()
@@ -155,7 +156,7 @@ func (r *Replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		h.Set("Content-Length", strconv.Itoa(len(body)+1))
 		w.WriteHeader(e.Response.Status)
 		w.Write(body)
-		hangUp(w, true)
+		hangUp(w, true, strings.Contains(e.Error, "reset"))
 		return
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -163,13 +164,17 @@ func (r *Replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Write(body)
 }
 
-// hangUp closes the connection, after sending what was written when flush.
-func hangUp(w http.ResponseWriter, flush bool) {
+// hangUp closes the connection, after sending what was written when flush;
+// with reset it is a TCP reset (RST), as a dropped link looks, not a close.
+func hangUp(w http.ResponseWriter, flush, reset bool) {
 	if hj, ok := w.(http.Hijacker); ok {
 		if f, ok := w.(http.Flusher); ok && flush {
 			f.Flush()
 		}
 		if c, _, err := hj.Hijack(); err == nil {
+			if tc, ok := c.(*net.TCPConn); ok && reset {
+				tc.SetLinger(0)
+			}
 			c.Close()
 			return
 		}
