@@ -59,10 +59,10 @@ func readHAR(t *testing.T, path string) *har.Log {
 	return l
 }
 
-// events runs a command and returns its NDJSON events without time and ms
+// wireEvents parses watch output and returns its NDJSON events without time and ms
 // (and with the wait of a retry, which carries jitter, masked), and with
 // base URLs replaced by ORIGIN.
-func events(t *testing.T, out string, origins ...string) []map[string]any {
+func wireEvents(t *testing.T, out string, origins ...string) []map[string]any {
 	t.Helper()
 	var evs []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -124,7 +124,7 @@ func TestRecordReplayWatch(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("recording run: exit %d: %s", code, stderr.String())
 	}
-	recorded := events(t, out.buf.String(), srv.URL)
+	recorded := wireEvents(t, out.buf.String(), srv.URL)
 	text := out.buf.String()
 	for _, want := range []string{`"retrying":true`, `"event":"gone"`, `"event":"unsupported"`, `"via":"rebaseline"`, `"event":"deleted"`, `"event":"updated"`} {
 		if !strings.Contains(text, want) {
@@ -151,7 +151,7 @@ func TestRecordReplayWatch(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("replayed run: exit %d: %s", code, stderr.String())
 	}
-	if diff := cmp.Diff(recorded, events(t, replayed.String(), base)); diff != "" {
+	if diff := cmp.Diff(recorded, wireEvents(t, replayed.String(), base)); diff != "" {
 		t.Errorf("the replayed run differs from the recorded one (-recorded +replayed):\n%s", diff)
 	}
 
@@ -163,7 +163,7 @@ func TestRecordReplayWatch(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("longer replay: exit %d: %s", code, stderr.String())
 	}
-	longer := events(t, replayed.String(), base)
+	longer := wireEvents(t, replayed.String(), base)
 	if diff := cmp.Diff(recorded, longer[:len(recorded)]); diff != "" {
 		t.Errorf("the longer replay starts differently:\n%s", diff)
 	}
