@@ -22,8 +22,14 @@ type Client struct {
 	// Header is added to every request (--header), only to the origin of
 	// the URL a baseline or round started from.
 	Header http.Header
-	// Credentials authenticate requests to the starting origin only.
+	// Credentials authenticate requests to Origin only.
 	Credentials Credentials
+	// Origin is the origin the user named ("https://host[:port]"):
+	// credentials and Header go there and nowhere else (see origin.go).
+	// "" means the origin of the URL each baseline starts from; trackers
+	// set it (WithOrigin) so a delta link or a 410 Location elsewhere
+	// never inherits credentials.
+	Origin string
 	// MaxPageSize asks for odata.maxpagesize=N when > 0.
 	MaxPageSize int
 	// RequestTimeout bounds one page, headers and body; 0 means 2 minutes.
@@ -110,9 +116,21 @@ func (c *Client) Delta(ctx context.Context, deltaLink string, progress func(Prog
 
 var errPageLimit = errors.New("page limit reached")
 
+// ErrPagingLoop is wrapped when a nextLink leads back to a page already
+// fetched in the same baseline or round: the server's paging loops, and
+// following it would never end.
+var ErrPagingLoop = errors.New("paging loop on the server, stopped")
+
 func (c *Client) run(ctx context.Context, start string, baseline bool, progress func(Progress), each func([]Entry)) (*Result, error) {
-	origin, err := originOf(start)
+	origin, err := c.home(start)
 	if err != nil {
+		return nil, err
+	}
+	what := "deltaLink"
+	if baseline {
+		what = "baseline URL"
+	}
+	if err := c.checkOrigin(origin, start, what); err != nil {
 		return nil, err
 	}
 	// Progress comes from this goroutine and from the ones fetching pages;
@@ -145,6 +163,8 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		report(p)
 	}}
 	job := pl.start(start, baseline, maxPages-1)
+	// seen is every link of this walk and the page it fetched.
+	seen := map[string]int{start: 1}
 	for {
 		if res.Pages >= maxPages {
 			return nil, fmt.Errorf("%w: stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", errPageLimit, res.Pages)
@@ -201,9 +221,15 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		if err != nil {
 			return nil, fmt.Errorf("page %d: the nextLink %q is not a URL: %w", res.Pages, p.nextLink, err)
 		}
-		if next == job.link {
-			return nil, fmt.Errorf("page %d: the nextLink points at the page itself (a paging loop on the server)", res.Pages)
+		if at, ok := seen[next]; ok {
+			// A cycle of any length (A -> B -> A) would be walked forever:
+			// in a round it grows memory without bound.
+			if at == res.Pages {
+				return nil, fmt.Errorf("%w: the nextLink of page %d points at the page itself", ErrPagingLoop, res.Pages)
+			}
+			return nil, fmt.Errorf("%w: the nextLink of page %d goes back to page %d", ErrPagingLoop, res.Pages, at)
 		}
+		seen[next] = res.Pages + 1
 		if err := c.checkOrigin(origin, next, "nextLink"); err != nil {
 			return nil, err
 		}

@@ -264,7 +264,7 @@ func jsonKeyRef(raw json.RawMessage) (string, bool) {
 // unless --header names an Accept of its own (which is then sent as given,
 // and named in the error if the answer cannot be read).
 func (c *Client) Metadata(ctx context.Context, root string) (Keys, error) {
-	origin, err := originOf(root)
+	origin, err := c.home(root)
 	if err != nil {
 		return nil, err
 	}

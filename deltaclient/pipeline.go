@@ -63,19 +63,25 @@ func (pl *pipeline) startIn(parent context.Context, link string, track bool, bud
 			j.done <- pageResult{fetched: fetched{err: ctx.Err()}}
 			return
 		}
-		f := pl.c.fetchWithRetry(ctx, link, pl.origin, track, pl.onRetry)
-		if f.err != nil {
-			j.done <- pageResult{fetched: f, slot: true}
+		var p page
+		for attempt := 1; ; attempt++ {
+			f := pl.c.fetchWithRetry(ctx, link, pl.origin, track, pl.onRetry)
+			if f.err != nil {
+				j.done <- pageResult{fetched: f, slot: true}
+				return
+			}
+			if guess := guessNextLink(f.body); guess != "" && budget > 0 && attempt == 1 {
+				if next, err := resolve(link, guess); err == nil && next != link && pl.c.checkOrigin(pl.origin, next, "nextLink") == nil {
+					j.next.Store(pl.startIn(ctx, next, false, budget-1))
+				}
+			}
+			p, f.err = decodePage(f.body, pl.c.Identity)
+			if pl.c.retryTruncated(ctx, f.err, attempt, pl.onRetry) {
+				continue
+			}
+			j.done <- pageResult{fetched: f, page: p, slot: true}
 			return
 		}
-		if guess := guessNextLink(f.body); guess != "" && budget > 0 {
-			if next, err := resolve(link, guess); err == nil && next != link && pl.c.checkOrigin(pl.origin, next, "nextLink") == nil {
-				j.next.Store(pl.startIn(ctx, next, false, budget-1))
-			}
-		}
-		p, err := decodePage(f.body, pl.c.Identity)
-		f.err = err
-		j.done <- pageResult{fetched: f, page: p, slot: true}
 	}()
 	return j
 }

@@ -38,6 +38,25 @@ func (c *Client) fetchWithRetry(ctx context.Context, link, origin string, track 
 	}
 }
 
+// retryTruncated says whether a page whose body decoded as cut short
+// (its JSON ends before the document does) is fetched again, after the
+// policy's wait. A connection closed mid-body without Content-Length ends
+// the body cleanly as far as HTTP can tell; only the JSON shows the cut,
+// and it is the same truncation as a short Content-Length body, which the
+// transport retries.
+func (c *Client) retryTruncated(ctx context.Context, err error, attempt int, onRetry func(*RetryInfo)) bool {
+	if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+		return false
+	}
+	pol := c.Retry.withDefaults()
+	if attempt >= pol.Tries || ctx.Err() != nil {
+		return false
+	}
+	wait, _ := pol.delay(err, attempt)
+	onRetry(&RetryInfo{Attempt: attempt, Max: pol.Tries, Wait: wait, Err: err})
+	return pol.Sleep(ctx, wait) == nil
+}
+
 // RetryPolicy governs retries of one page. The zero value retries 5 times
 // with exponential backoff from 500ms capped at 30s, honouring Retry-After.
 type RetryPolicy struct {
@@ -109,20 +128,29 @@ func (p RetryPolicy) delay(err error, attempt int) (time.Duration, bool) {
 	return d, true
 }
 
+// maxRetryAfter is the longest Retry-After taken at its word; past it
+// (a day) the value is absurd and the normal backoff applies. Checked in
+// seconds, before converting: 9223372037 seconds overflows time.Duration.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads delay-seconds or an HTTP date. A negative, absurd
+// or unreadable value is not a wait: ok is false and backoff applies.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil || s < 0 || s > int64(maxRetryAfter/time.Second) {
+			return 0, false
+		}
 		return time.Duration(s) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
+		if t.After(now.Add(maxRetryAfter)) {
+			return 0, false
 		}
-		return d, true
+		return max(t.Sub(now), 0), true
 	}
 	return 0, false
 }

@@ -55,7 +55,7 @@ func (c *Client) Companies(ctx context.Context, root string) ([]Company, error) 
 // getJSON fetches a small JSON document (service document, companies) with
 // the client's headers and credentials.
 func (c *Client) getJSON(ctx context.Context, u string, into any) error {
-	origin, err := originOf(u)
+	origin, err := c.home(u)
 	if err != nil {
 		return err
 	}

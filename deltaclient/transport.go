@@ -69,7 +69,7 @@ type get struct {
 func (c *Client) do(ctx context.Context, g get, read func(*http.Response, io.Reader) error) (int64, error) {
 	n, err := c.send(ctx, g, read)
 	var he *HTTPError
-	if r, ok := c.Credentials.(Refresher); ok && errors.As(err, &he) && he.Status == http.StatusUnauthorized {
+	if r, ok := c.Credentials.(Refresher); ok && errors.As(err, &he) && he.Status == http.StatusUnauthorized && he.Credentials != "no credentials" {
 		if rerr := r.Refresh(ctx); rerr != nil {
 			return n, fmt.Errorf("%w; renewing the token failed: %v", err, rerr)
 		}
@@ -119,7 +119,7 @@ func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.R
 			}
 		}
 	}
-	hc := c.httpClient()
+	hc := c.httpClient(origin)
 	info := RequestInfo{Time: time.Now(), Method: http.MethodGet, URL: u}
 	defer func() {
 		if c.OnRequest != nil {
@@ -129,6 +129,13 @@ func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.R
 	}()
 	resp, err := hc.Do(req)
 	if err != nil {
+		if errors.Is(err, ErrCrossOrigin) || errors.Is(err, ErrUnsafeRedirect) {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return 0, err
+		}
 		return 0, networkError(err)
 	}
 	defer resp.Body.Close()
@@ -163,34 +170,6 @@ func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.R
 		return body.n, err
 	}
 	return body.n, nil
-}
-
-// httpClient is the transport with a redirect policy that keeps
-// credentials and extra headers on the origin they were given for.
-func (c *Client) httpClient() *http.Client {
-	hc := http.Client{}
-	if c.HTTP != nil {
-		hc = *c.HTTP
-	}
-	next := hc.CheckRedirect
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		from, _ := originOf(via[0].URL.String())
-		if to, _ := originOf(req.URL.String()); to != from {
-			req.Header.Del("Authorization")
-			req.Header.Del("Cookie")
-			for k := range c.Header {
-				req.Header.Del(k)
-			}
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		return nil
-	}
-	return &hc
 }
 
 // ErrTooLarge is wrapped when a body passes Client.MaxBody.

@@ -36,9 +36,11 @@ type Tracker struct {
 	session *store.Session // nil: nothing outlives the process
 }
 
-// New returns a tracker with no baseline yet.
+// New returns a tracker with no baseline yet. Its client is c with its
+// credentials kept on url's origin (unless c names one already): delta
+// links and 410 Locations elsewhere never get them.
 func New(name, url string, c *deltaclient.Client) *Tracker {
-	return &Tracker{Name: name, URL: url, Client: c, Clock: time.Now}
+	return &Tracker{Name: name, URL: url, Client: c.WithOrigin(url), Clock: time.Now}
 }
 
 // ErrNoBaseline is returned by Poll before a baseline completed.
@@ -114,6 +116,8 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 	}
 	if url == "" {
 		url = t.URL
+	} else if err := t.Client.CheckLink(url, "410 Location"); err != nil {
+		return nil, err
 	}
 	start := t.Clock()
 	w, err := t.startStoring()
