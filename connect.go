@@ -73,6 +73,7 @@ type session struct {
 	// Central or not, the identity rule of each set.
 	discovery *deltaclient.Discovery
 	service   string // for display; never carries secrets
+	target    deltaclient.Target
 	log       *reqlog.Log
 	demo      bool
 	close     func()
@@ -125,6 +126,20 @@ func (c *conn) credentials(transport http.RoundTripper) (deltaclient.Credentials
 // connect builds the client and the trackers. With no --url and no
 // --entity-url it starts the embedded demo; close it with session.close.
 func (c *conn) connect(ctx context.Context) (*session, error) {
+	s, err := c.dial()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx, c.company); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dial builds the client, the log and the service to talk to (the demo, a
+// replay) without a request yet; open then discovers the entity sets.
+func (c *conn) dial() (*session, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -209,16 +224,24 @@ func (c *conn) connect(ctx context.Context) (*session, error) {
 	if c.replay != "" {
 		s.service = "replay " + s.service
 	}
-	trackers, d, err := track.Open(ctx, s.client, target)
+	s.target = target
+	return s, nil
+}
+
+// open discovers the entity sets of company ("" for a service without
+// companies, or to be asked) and makes their trackers.
+func (s *session) open(ctx context.Context, company string) error {
+	t := s.target
+	t.Company = company
+	trackers, d, err := track.Open(ctx, s.client, t)
 	if err != nil {
-		s.close()
-		return nil, err
+		return err
 	}
 	for _, src := range d.Sources {
 		s.log.Note(src.IdentityNote)
 	}
 	s.trackers, s.discovery = trackers, d
-	return s, nil
+	return nil
 }
 
 // check rejects flag values no run could use, naming the flag and value.

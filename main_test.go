@@ -112,6 +112,10 @@ func TestWatchExitCodes(t *testing.T) {
 		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
 		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},
 		{"bad header", []string{"watch", "--header", "nocolon"}, 2, "must look like 'Name: value'"},
+		{"TUI interval too short", []string{"--interval", "1ms"}, 2, "deltascope: --interval 1ms: must be between 2s and 5m"},
+		{"TUI interval too long", []string{"-i", "1h"}, 2, "--interval 1h: must be between 2s and 5m"},
+		{"TUI concurrency", []string{"--concurrency", "0"}, 2, "--concurrency 0: must be at least 1"},
+		{"TUI on-gone", []string{"--on-gone", "exit"}, 2, `--on-gone "exit": must be ask or rebaseline`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ type keyMap struct {
 	RebaselineAll                                         key.Binding
 	Tab, Up, Down, Top, Bottom, PageUp, PageDown          key.Binding
 	Open, Back, Filter, Help, Copy, Log, Quit             key.Binding
+	Company                                               key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -33,6 +34,7 @@ func newKeyMap() keyMap {
 		Help:          key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Copy:          key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
 		Log:           key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "request log")),
+		Company:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "company")),
 		Quit:          key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
@@ -42,6 +44,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Refresh, k.RefreshAll, k.Auto, k.Slower, k.Faster, k.Rebaseline, k.RebaselineAll},
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Tab, k.Open, k.Back, k.Copy, k.Filter, k.Log, k.Help, k.Quit},
+		{k.Tab, k.Open, k.Back, k.Copy, k.Filter, k.Log, k.Company, k.Help, k.Quit},
 	}
 }

@@ -36,7 +36,12 @@ type Config struct {
 	RebaselineOnGone bool
 	// NoMouse leaves the mouse to the terminal (its own selection).
 	NoMouse bool
-	NoAuto  bool // start with auto-refresh off
+	// Company is the name of the company open, for the header; "" when
+	// the service has none.
+	Company string
+	// CanSwitchCompany enables the key that opens the company picker.
+	CanSwitchCompany bool
+	NoAuto           bool // start with auto-refresh off
 	// Now is the clock for the countdown; nil means time.Now.
 	Now func() time.Time
 	// Clipboard receives OSC 52 sequences for y; nil means stderr.
@@ -71,6 +76,8 @@ const (
 type Model struct {
 	ctx       context.Context
 	service   string
+	company   string
+	switching bool // the company key works
 	now       func() time.Time
 	clipboard io.Writer
 
@@ -85,7 +92,7 @@ type Model struct {
 	entities         []*entity
 	concurrency      int
 	rebaselineOnGone bool
-	mouse            bool
+	mouseOn          bool
 	queue            []int // entities waiting for a baseline slot, in order
 	list             *listPane
 	changes          *changesPane
@@ -134,9 +141,9 @@ func New(cfg Config) *Model {
 		cfg.Log = reqlog.New(1, nil)
 	}
 	m := &Model{
-		ctx: cfg.Context, service: cfg.Service, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
+		ctx: cfg.Context, service: cfg.Service, company: cfg.Company, switching: cfg.CanSwitchCompany, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
 		styles: DefaultStyles(), keys: newKeyMap(), help: help.New(),
-		auto: !cfg.NoAuto, interval: cfg.Interval, concurrency: cfg.Concurrency, rebaselineOnGone: cfg.RebaselineOnGone, mouse: !cfg.NoMouse,
+		auto: !cfg.NoAuto, interval: cfg.Interval, concurrency: cfg.Concurrency, rebaselineOnGone: cfg.RebaselineOnGone, mouseOn: !cfg.NoMouse,
 		width: 80, height: 24, tick: tick,
 	}
 	m.help.ShortSeparator = " · "
@@ -211,6 +218,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spinner, cmd = m.spinner.Update(msg)
 	case tickMsg:
 		cmd = tea.Batch(m.tick(), m.autoPoll())
+	case tea.MouseMsg:
+		cmd = tea.Batch(m.mouse(msg), m.dequeue())
 	case tea.KeyMsg:
 		// Keys typed faster than a read arrive as one message ("jj");
 		// outside the filter each rune is its own key.
@@ -294,6 +303,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.stepInterval(1)
 	case key.Matches(msg, k.Faster):
 		m.stepInterval(-1)
+	case key.Matches(msg, k.Company) && k.Company.Enabled():
+		return func() tea.Msg { return switchCompanyMsg{} }
 	case key.Matches(msg, k.RebaselineAll) && k.RebaselineAll.Enabled():
 		var cmds []tea.Cmd
 		for j, x := range m.entities {
@@ -422,6 +433,7 @@ func (m *Model) keysFor(md mode) keyMap {
 	k.RefreshAll.SetEnabled(normal)
 	k.Rebaseline.SetEnabled(normal && e != nil && !e.busy && e.Status != model.Unsupported)
 	k.RebaselineAll.SetEnabled(normal && m.expired() > 0)
+	k.Company.SetEnabled(normal && m.switching)
 	for _, b := range []*key.Binding{&k.Auto, &k.Tab, &k.Filter} {
 		b.SetEnabled(normal)
 	}

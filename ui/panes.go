@@ -150,6 +150,9 @@ func (p *listPane) View() []string {
 type changesPane struct {
 	m             *Model
 	width, height int
+	// rowAt maps each line of the last View to the row drawn there, -1
+	// for title, banner and hints; a click reads it.
+	rowAt []int
 }
 
 func (p *changesPane) entity() *entity {
@@ -224,6 +227,7 @@ func (p *changesPane) Update(msg tea.KeyMsg) tea.Cmd {
 
 func (p *changesPane) View() []string {
 	m, st := p.m, &p.m.styles
+	p.rowAt = p.rowAt[:0]
 	e := p.entity()
 	if e == nil {
 		return []string{m.title("Changes", m.focus == focusChanges)}
@@ -293,6 +297,10 @@ func (p *changesPane) View() []string {
 		e.diff.offset++
 	}
 	room := len(out) + rows
+	p.rowAt = p.rowAt[:0]
+	for range out {
+		p.rowAt = append(p.rowAt, -1)
+	}
 	for i := e.diff.offset; i < n && len(out) < room; i++ {
 		for j, part := range strings.Split(e.row(i).render(st, p.width-2), "\n") {
 			mark := "  "
@@ -301,6 +309,7 @@ func (p *changesPane) View() []string {
 			}
 			if len(out) < room {
 				out = append(out, mark+part)
+				p.rowAt = append(p.rowAt, i)
 			}
 		}
 	}
@@ -348,7 +357,7 @@ func (h helpLine) ShortHelp() []key.Binding {
 	}
 	// Most needed first: a narrow terminal cuts the line's end, and ? shows
 	// the rest.
-	return append(out, k.Copy, k.Refresh, k.Rebaseline, k.RebaselineAll, k.Help, k.Quit, k.Tab, k.Auto, k.Filter, k.Log)
+	return append(out, k.Copy, k.Refresh, k.Rebaseline, k.RebaselineAll, k.Help, k.Quit, k.Tab, k.Auto, k.Filter, k.Log, k.Company)
 }
 
 func (h helpLine) FullHelp() [][]key.Binding { return h.m.keys.FullHelp() }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -11,61 +10,74 @@ import (
 	"github.com/deltascope/deltascope/internal/termtext"
 )
 
-// picker asks which company to open when a service has several.
+// picker asks which company to open when a service has several, at start
+// and when the user switches company.
 type picker struct {
 	companies []deltaclient.Company
 	cursor    int
 	chosen    bool
+	cancelled bool
 	styles    Styles
 	width     int
+	current   string // the company open now, marked in the list; "" at start
 }
 
-func (p *picker) Init() tea.Cmd { return nil }
-
-func (p *picker) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		p.width = msg.Width
-	case tea.KeyMsg:
-		switch msg.String() {
-		case "up", "k":
-			p.cursor = max(0, p.cursor-1)
-		case "down", "j":
-			p.cursor = min(len(p.companies)-1, p.cursor+1)
-		case "enter":
-			p.chosen = true
-			return p, tea.Quit
-		case "q", "esc", "ctrl+c":
-			return p, tea.Quit
+func newPicker(companies []deltaclient.Company, current string, st Styles, width int) *picker {
+	p := &picker{companies: companies, styles: st, width: width, current: current}
+	for i, c := range companies {
+		if c.ID == current {
+			p.cursor = i
 		}
 	}
-	return p, nil
+	return p
 }
 
-func (p *picker) View() string {
+// update moves the cursor, or ends with chosen or cancelled set.
+func (p *picker) update(msg tea.KeyMsg) {
+	switch msg.String() {
+	case "up", "k":
+		p.cursor = max(0, p.cursor-1)
+	case "down", "j":
+		p.cursor = min(len(p.companies)-1, p.cursor+1)
+	case "g", "home":
+		p.cursor = 0
+	case "G", "end":
+		p.cursor = len(p.companies) - 1
+	case "enter":
+		p.chosen = true
+	case "q", "esc", "ctrl+c":
+		p.cancelled = true
+	}
+}
+
+func (p *picker) choice() deltaclient.Company { return p.companies[p.cursor] }
+
+func (p *picker) view(h int) string {
 	var b strings.Builder
-	b.WriteString(p.styles.TitleOn.Render("▸ This service has several companies. Which one?") + "\n\n")
-	for i, c := range p.companies {
+	title := "This service has several companies. Which one?"
+	if p.current != "" {
+		title = "Switch to which company?"
+	}
+	b.WriteString(p.styles.TitleOn.Render("▸ "+title) + "\n\n")
+	rows := max(1, h-4)
+	first := max(0, min(p.cursor-rows/2, len(p.companies)-rows))
+	for i := first; i < len(p.companies) && i < first+rows; i++ {
+		c := p.companies[i]
 		mark := "  "
 		name := termtext.Sanitize(c.Name)
 		if i == p.cursor {
 			mark, name = "> ", p.styles.Cursor.Render(name)
 		}
-		b.WriteString(fit(fmt.Sprintf("%s%s  %s", mark, name, p.styles.Dim.Render(termtext.Sanitize(c.ID))), max(p.width, 20)) + "\n")
+		open := ""
+		if c.ID == p.current {
+			open = " (open now)"
+		}
+		b.WriteString(fit(fmt.Sprintf("%s%s%s  %s", mark, name, open, p.styles.Dim.Render(termtext.Sanitize(c.ID))), max(p.width, 20)) + "\n")
 	}
-	b.WriteString("\n" + p.styles.Dim.Render("↑/↓ choose · enter open · q cancel · --company skips this"))
+	back := "q cancel · --company skips this"
+	if p.current != "" {
+		back = "esc/q back"
+	}
+	b.WriteString("\n" + p.styles.Dim.Render(fit("↑/↓ choose · enter open · "+back, max(p.width, 20))))
 	return b.String()
-}
-
-// PickCompany shows the companies and returns the id chosen; ok is false
-// when the user cancelled.
-func PickCompany(ctx context.Context, companies []deltaclient.Company) (id string, ok bool, err error) {
-	p := &picker{companies: companies, styles: DefaultStyles(), width: 80}
-	if _, err := tea.NewProgram(p, tea.WithContext(ctx), tea.WithAltScreen()).Run(); err != nil {
-		return "", false, err
-	}
-	if !p.chosen {
-		return "", false, nil
-	}
-	return companies[p.cursor].ID, true, nil
 }

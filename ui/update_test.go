@@ -392,14 +392,14 @@ func TestRequestLogPane(t *testing.T) {
 
 func TestPicker(t *testing.T) {
 	t.Parallel()
-	p := &picker{companies: []deltaclient.Company{{ID: "a", Name: "CRONUS USA, Inc."}, {ID: "b", Name: "CRONUS \x1b[31mInternational"}}, styles: DefaultStyles(), width: 80}
-	p.Update(tea.KeyMsg{Type: tea.KeyDown})
-	_, cmd := p.Update(tea.KeyMsg{Type: tea.KeyEnter})
-	if !p.chosen || p.companies[p.cursor].ID != "b" || !isQuit(cmd) {
+	p := newPicker([]deltaclient.Company{{ID: "a", Name: "CRONUS USA, Inc."}, {ID: "b", Name: "CRONUS \x1b[31mInternational"}}, "", DefaultStyles(), 80)
+	p.update(tea.KeyMsg{Type: tea.KeyDown})
+	p.update(tea.KeyMsg{Type: tea.KeyEnter})
+	if !p.chosen || p.choice().ID != "b" {
 		t.Errorf("picked %v %d", p.chosen, p.cursor)
 	}
 	// The Ascii profile draws no styles, so any ESC would be the server's.
-	if v := p.View(); !strings.Contains(v, "> CRONUS International") || strings.Contains(v, "\x1b") {
+	if v := p.view(24); !strings.Contains(v, "> CRONUS International") || strings.Contains(v, "\x1b") {
 		t.Errorf("view %q", v)
 	}
 }

@@ -115,6 +115,9 @@ func (m *Model) statusBar() string {
 	}
 	rest := " │ " + strings.Join(parts, " │ ")
 	head := " deltascope"
+	if m.company != "" {
+		head += " │ " + termtext.Clip(m.company, 30)
+	}
 	if room := m.width - ansi.StringWidth(head+rest) - 3; room >= 16 {
 		head += " │ " + termtext.Clip(m.service, room)
 	}

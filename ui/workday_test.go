@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
 )
 
@@ -210,4 +212,52 @@ func TestLongValuesWrap(t *testing.T) {
 	f.press("r", "b")
 	f.mustShow("re-baseline · 14:03:00", "differences from the old")
 	f.mustShow("snapshot")
+}
+
+// TestMouse: the wheel scrolls the pane under the pointer, a click selects
+// the entity or row under it; with NoMouse the program ignores the mouse.
+func TestMouse(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{}).start()
+	f.size(100, 30)
+	ids := f.srv.IDs("customers")
+	f.srv.Update("customers", ids[0], map[string]any{"displayName": "Super Cloud"})
+	f.srv.Delete("customers", ids[1])
+	f.press("r")
+	click := func(x, y int) {
+		f.screen() // the program draws between events; a click reads the last frame
+		f.m.Update(tea.MouseMsg{X: x, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	}
+	wheel := func(x, y int, b tea.MouseButton) {
+		f.m.Update(tea.MouseMsg{X: x, Y: y, Button: b, Action: tea.MouseActionPress})
+	}
+	// Entities are two lines each under the status bar and the title.
+	click(3, 6)
+	if _, e := f.m.selected(); e.Name != "items" || f.m.focus != focusList {
+		t.Fatalf("click on the third entity selected %s", e.Name)
+	}
+	wheel(3, 6, tea.MouseButtonWheelUp) // one entity a notch
+	if _, e := f.m.selected(); e.Name != "vendors" {
+		t.Fatalf("wheel up over the list selected %s", e.Name)
+	}
+	click(3, 2)
+	// The changes pane: the title, the round header, then the rows.
+	lw := f.m.listWidth()
+	click(lw+5, 4)
+	_, e := f.m.selected()
+	if f.m.focus != focusChanges || e.diff.cursor != 2 {
+		t.Fatalf("click on the changes: focus %d cursor %d\n%s", f.m.focus, e.diff.cursor, f.screen())
+	}
+	wheel(lw+5, 4, tea.MouseButtonWheelDown)
+	if e.diff.cursor != 5 {
+		t.Errorf("wheel down over the changes: cursor %d, want 5", e.diff.cursor)
+	}
+
+	off := newFixture(t, deltatest.Options{})
+	off.m.mouseOn = false
+	off.start()
+	off.m.Update(tea.MouseMsg{X: 3, Y: 6, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if _, e := off.m.selected(); e.Name != "customers" {
+		t.Errorf("with NoMouse a click selected %s", e.Name)
+	}
 }
