@@ -150,7 +150,7 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 	if maxPages <= 0 {
 		maxPages = 100000
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(withSizeHint(ctx, &sizeHint{}))
 	defer cancel() // stops any page still being fetched ahead
 	// last is the progress so far, for retries reported from the page
 	// goroutines.

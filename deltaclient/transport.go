@@ -1,7 +1,6 @@
 package deltaclient
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -28,32 +27,10 @@ func (c *Client) fetch(ctx context.Context, link, origin string, track bool) (f 
 		f.applied = strings.Contains(resp.Header.Get("Preference-Applied"), "track-changes")
 		f.contentType = resp.Header.Get("Content-Type")
 		var err error
-		f.body, err = readBody(body, resp.ContentLength)
+		f.body, err = readBody(body, resp.ContentLength, c.maxBody(), sizeHintOf(ctx))
 		return err
 	})
 	return f
-}
-
-// readBody reads a whole body into a slice of exactly its size: records
-// stay in it for as long as the snapshot holds them, so slack would be
-// kept too.
-func readBody(r io.Reader, length int64) ([]byte, error) {
-	if length > 0 && length < 1<<31 {
-		b := make([]byte, length)
-		n, err := io.ReadFull(r, b)
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return b[:n], networkError(io.ErrUnexpectedEOF)
-		}
-		return b, err
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	if buf.Cap()-buf.Len() > buf.Len()/8 {
-		return bytes.Clone(buf.Bytes()), nil
-	}
-	return buf.Bytes(), nil
 }
 
 // get is one GET to make: url, the origin credentials belong to, the
@@ -146,11 +123,7 @@ func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.R
 			break
 		}
 	}
-	maxBody := c.MaxBody
-	if maxBody <= 0 {
-		maxBody = 256 << 20
-	}
-	body := &countingReader{r: resp.Body, limit: maxBody}
+	body := &countingReader{r: resp.Body, limit: c.maxBody()}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
 		err := errorFromResponse(resp, b, u)

@@ -141,7 +141,7 @@ func (s *Server) takeInjected(n int) string {
 }
 
 // writeBody sends a page made of parts, unless a page fault happens instead.
-func (s *Server) writeBody(w http.ResponseWriter, n int, parts ...[]byte) {
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, n int, parts ...[]byte) {
 	size := 0
 	for _, p := range parts {
 		size += len(p)
@@ -182,11 +182,7 @@ func (s *Server) writeBody(w http.ResponseWriter, n int, parts ...[]byte) {
 			}
 		}
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(size))
-	w.WriteHeader(http.StatusOK)
-	for _, p := range parts {
-		w.Write(p)
-	}
+	s.send(w, r, size, parts)
 }
 
 // resetMidBody starts a 200 answer, sends a little of the body, then resets

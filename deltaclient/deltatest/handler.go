@@ -462,7 +462,7 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, 
 	n := s.stats.Pages
 	s.stats.Pages++
 	s.mu.Unlock()
-	s.writeBody(w, n, body, link)
+	s.writeBody(w, r, n, body, link)
 }
 
 func requestID(offset int, cursor string) string {

@@ -52,6 +52,12 @@ type Options struct {
 	Now func() time.Time
 	// Faults injects failures; see Faults.
 	Faults Faults
+	// Chunked sends pages without a Content-Length (chunked transfer
+	// encoding), as many real services do.
+	Chunked bool
+	// Gzip compresses pages for clients whose Accept-Encoding allows gzip
+	// (Content-Encoding: gzip, no Content-Length).
+	Gzip bool
 	// Sets limits the entity sets with records to these (of customers,
 	// vendors, items); nil means all. Benchmarks serve only customers.
 	Sets []string

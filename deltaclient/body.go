@@ -1,0 +1,109 @@
+package deltaclient
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+)
+
+// Page bodies are kept whole for as long as the snapshot holds their
+// records, so readBody aims for a slice of exactly the body's size, read
+// with as few copies and as little transient memory as possible.
+
+// sizeHint remembers the size of the last body read without a
+// Content-Length in one baseline or round: the pages of one listing are
+// about the same size, so the next body is read into a buffer of that size
+// and usually needs no copy.
+type sizeHint struct{ last atomic.Int64 }
+
+type sizeHintKey struct{}
+
+func withSizeHint(ctx context.Context, h *sizeHint) context.Context {
+	return context.WithValue(ctx, sizeHintKey{}, h)
+}
+
+func sizeHintOf(ctx context.Context) *sizeHint {
+	h, _ := ctx.Value(sizeHintKey{}).(*sizeHint)
+	return h
+}
+
+const (
+	firstChunk = 256 << 10 // a body of unknown size with no hint starts here
+	chunkSize  = 1 << 20   // the rest arrives in chunks of this size
+)
+
+// readBody reads a whole body into a slice of exactly its size. With a
+// Content-Length that is one allocation. Without one (chunked, or gzip
+// that Go's transport decoded), the body is read into a first buffer sized
+// by the hint, then into fixed-size chunks, and copied once into a slice
+// of its size: never a doubling buffer, so reading stops at limit bytes
+// (the countingReader's bound) having held at most limit plus one chunk,
+// and a body that arrives whole peaks at twice its size, not four times.
+func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) {
+	if length > 0 && length < 1<<31 && length <= limit {
+		b := make([]byte, length)
+		n, err := io.ReadFull(r, b)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return b[:n], networkError(io.ErrUnexpectedEOF)
+		}
+		return b, err
+	}
+	guess := int64(firstChunk)
+	if hint != nil {
+		if last := hint.last.Load(); last > 0 {
+			// Pages of one listing vary by a few percent.
+			guess = last + last/32 + 4096
+		}
+	}
+	first := make([]byte, min(guess, limit+1))
+	n, err := io.ReadFull(r, first)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		body := first[:n:n]
+		if slack := len(first) - n; slack > n/16 && slack > 4096 {
+			// Kept slack would be held as long as the records are.
+			body = append(make([]byte, 0, n), body...)
+		}
+		hint.set(int64(n))
+		return body, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	chunks := [][]byte{first}
+	total := int64(n)
+	for {
+		c := make([]byte, min(chunkSize, max(limit+1-total, 1)))
+		n, err := io.ReadFull(r, c)
+		if n > 0 {
+			chunks = append(chunks, c[:n])
+			total += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	body := make([]byte, 0, total)
+	for i, c := range chunks {
+		body = append(body, c...)
+		chunks[i] = nil
+	}
+	hint.set(total)
+	return body, nil
+}
+
+func (h *sizeHint) set(n int64) {
+	if h != nil {
+		h.last.Store(n)
+	}
+}
+
+// maxBody is Client.MaxBody with its default.
+func (c *Client) maxBody() int64 {
+	if c.MaxBody > 0 {
+		return c.MaxBody
+	}
+	return 256 << 20
+}
