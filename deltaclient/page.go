@@ -64,7 +64,8 @@ func decodeJSONPage(body []byte, idn Identity) (page, error) {
 	if body[start] != '{' {
 		return p, fmt.Errorf("%w (it starts %q)", ErrNotJSON, excerpt(body[start:min(len(body), start+64)], 40))
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	// A bytes.Buffer is parsed in place: no copy into the decoder's own buffer.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	if _, err := dec.ReadToken(); err != nil {
 		return p, malformed(dec, err)
 	}
