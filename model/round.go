@@ -90,7 +90,7 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 	var fields []FieldChange // the round's field changes, in shared arrays
 	for i := range entries {
 		e := &entries[i]
-		at, had := s.index[e.ID]
+		at, h, had := s.lookup(e.ID)
 		st, ok := seen[e.ID]
 		if !ok {
 			if had {
@@ -99,7 +99,10 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 			order = append(order, e.ID)
 		}
 		if e.Removed {
-			old, _ := s.remove(e.ID)
+			var old []byte
+			if had {
+				old = s.removeAt(at, h)
+			}
 			r.Changes = append(r.Changes, Change{Kind: Deleted, ID: e.ID, Record: old, Reason: e.Reason, Unknown: !had})
 			seen[e.ID] = st &^ after
 			continue
@@ -107,18 +110,19 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 		st |= after | updated
 		seen[e.ID] = st
 		if !had {
-			s.put(e.ID, e.Raw)
+			s.push(h, e.ID, e.Raw)
 			r.Changes = append(r.Changes, Change{Kind: Added, ID: e.ID, Record: e.Raw})
 			continue
 		}
-		old := s.raws[at]
+		r0 := s.at(at)
+		old := r0.raw
 		if cap(fields)-len(fields) < 32 {
 			fields = make([]FieldChange, 0, 4096)
 		}
 		start := len(fields)
 		var merged []byte
 		merged, fields = mergeDiff(old, e.Raw, fields)
-		s.raws[at] = merged
+		r0.raw = merged
 		var fc []FieldChange
 		if len(fields) > start {
 			fc = fields[start:len(fields):len(fields)]

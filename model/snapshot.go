@@ -15,15 +15,36 @@ type Entry struct {
 // identity, as raw JSON, in the order first seen. Records are never
 // modified in place; an update stores a new slice.
 type Snapshot struct {
-	index map[string]int32
-	ids   []string
-	raws  [][]byte
-	dead  int
+	idx index
+	// recs holds the records in first-seen order, in segments of
+	// segSize: growing never copies the ones already held. A removed
+	// record leaves a hole (raw nil) until compaction.
+	recs [][]rec
+	n    int // positions used, holes included
+	dead int
 }
+
+type rec struct {
+	id  string
+	raw []byte
+}
+
+const segBits = 14
+const segSize = 1 << segBits
 
 // NewSnapshot returns an empty snapshot sized for about n records.
 func NewSnapshot(n int) *Snapshot {
-	return &Snapshot{index: make(map[string]int32, n), ids: make([]string, 0, n), raws: make([][]byte, 0, n)}
+	return &Snapshot{idx: newIndex(n)}
+}
+
+// Grow makes room for about n more records at once, so a baseline whose
+// size is known (from @odata.count) is indexed without rehashing.
+func (s *Snapshot) Grow(n int) {
+	if want := newIndex(s.idx.count + n); len(want.slots) > len(s.idx.slots) {
+		for len(s.idx.slots) < len(want.slots) {
+			s.idx.grow()
+		}
+	}
 }
 
 // BuildSnapshot takes a baseline's entries. Removals inside a baseline (Graph
@@ -43,7 +64,12 @@ func (s *Snapshot) Add(entries []Entry) (skipped int) {
 			skipped++
 			continue
 		}
-		s.put(e.ID, e.Raw)
+		h := hashOf(e.ID)
+		if at, ok := s.idx.find(e.ID, h, s.idAt); ok {
+			s.at(at).raw = e.Raw
+			continue
+		}
+		s.push(h, e.ID, e.Raw)
 	}
 	return skipped
 }
@@ -51,75 +77,109 @@ func (s *Snapshot) Add(entries []Entry) (skipped int) {
 // Clone returns a snapshot with the same records that changes
 // independently (the records themselves are shared: they never change).
 func (s *Snapshot) Clone() *Snapshot {
-	n := len(s.ids) + len(s.ids)/8 // room to grow without copying at once
-	c := &Snapshot{index: make(map[string]int32, n), ids: append(make([]string, 0, n), s.ids...), raws: append(make([][]byte, 0, n), s.raws...), dead: s.dead}
-	for k, v := range s.index {
-		c.index[k] = v
+	c := &Snapshot{idx: index{slots: append([]slot(nil), s.idx.slots...), count: s.idx.count}, n: s.n, dead: s.dead}
+	c.recs = make([][]rec, len(s.recs))
+	for i, seg := range s.recs {
+		c.recs[i] = append(make([]rec, 0, segSize), seg...)
 	}
 	return c
 }
 
 // Len is the number of records.
-func (s *Snapshot) Len() int { return len(s.index) }
+func (s *Snapshot) Len() int { return s.idx.count }
 
 // Get returns the record with this identity.
 func (s *Snapshot) Get(id string) ([]byte, bool) {
-	i, ok := s.index[id]
+	at, ok := s.idx.find(id, hashOf(id), s.idAt)
 	if !ok {
 		return nil, false
 	}
-	return s.raws[i], true
+	return s.at(at).raw, true
 }
 
 // Each calls fn for every record in first-seen order until fn returns false.
 func (s *Snapshot) Each(fn func(id string, raw []byte) bool) {
-	for i, raw := range s.raws {
-		if raw == nil {
-			continue
-		}
-		if !fn(s.ids[i], raw) {
-			return
+	for _, seg := range s.recs {
+		for _, r := range seg {
+			if r.raw != nil && !fn(r.id, r.raw) {
+				return
+			}
 		}
 	}
+}
+
+func (s *Snapshot) at(pos int32) *rec { return &s.recs[pos>>segBits][pos&(segSize-1)] }
+
+func (s *Snapshot) idAt(pos int32) string { return s.recs[pos>>segBits][pos&(segSize-1)].id }
+
+// lookup finds id, returning its hash for a put or remove that follows.
+func (s *Snapshot) lookup(id string) (pos int32, h uint32, ok bool) {
+	h = hashOf(id)
+	pos, ok = s.idx.find(id, h, s.idAt)
+	return pos, h, ok
+}
+
+// push appends a record that is not in the snapshot.
+func (s *Snapshot) push(h uint32, id string, raw []byte) {
+	if s.n>>segBits == len(s.recs) {
+		s.recs = append(s.recs, make([]rec, 0, segSize))
+	}
+	seg := &s.recs[len(s.recs)-1]
+	*seg = append(*seg, rec{id: id, raw: raw})
+	s.idx.insert(h, int32(s.n))
+	s.n++
 }
 
 func (s *Snapshot) put(id string, raw []byte) {
-	if i, ok := s.index[id]; ok {
-		s.raws[i] = raw
-		return
+	if at, h, ok := s.lookup(id); ok {
+		s.at(at).raw = raw
+	} else {
+		s.push(h, id, raw)
 	}
-	s.index[id] = int32(len(s.ids))
-	s.ids = append(s.ids, id)
-	s.raws = append(s.raws, raw)
+}
+
+// removeAt removes the record at pos, whose id hashes to h.
+func (s *Snapshot) removeAt(pos int32, h uint32) []byte {
+	r := s.at(pos)
+	raw := r.raw
+	s.idx.remove(h, pos)
+	*r = rec{}
+	s.dead++
+	if s.dead > 1024 && s.dead > s.n/2 {
+		s.compact()
+	}
+	return raw
 }
 
 func (s *Snapshot) remove(id string) ([]byte, bool) {
-	i, ok := s.index[id]
+	at, h, ok := s.lookup(id)
 	if !ok {
 		return nil, false
 	}
-	raw := s.raws[i]
-	delete(s.index, id)
-	s.ids[i], s.raws[i] = "", nil
-	s.dead++
-	if s.dead > 1024 && s.dead > len(s.ids)/2 {
-		s.compact()
-	}
-	return raw, true
+	return s.removeAt(at, h), true
 }
 
 // compact drops the holes deletions left, keeping order.
 func (s *Snapshot) compact() {
-	j := 0
-	for i, raw := range s.raws {
-		if raw == nil {
+	j := int32(0)
+	for i := int32(0); i < int32(s.n); i++ {
+		r := *s.at(i)
+		if r.raw == nil {
 			continue
 		}
-		s.ids[j], s.raws[j] = s.ids[i], raw
-		s.index[s.ids[j]] = int32(j)
+		if i != j {
+			*s.at(j) = r
+			s.idx.set(hashOf(r.id), i, j)
+		}
 		j++
 	}
-	clear(s.ids[j:])
-	clear(s.raws[j:])
-	s.ids, s.raws, s.dead = s.ids[:j], s.raws[:j], 0
+	keep := (int(j) + segSize - 1) >> segBits
+	clear(s.recs[keep:])
+	s.recs = s.recs[:keep]
+	if len(s.recs) > 0 {
+		last := &s.recs[len(s.recs)-1]
+		*last = (*last)[:int(j)-(len(s.recs)-1)*segSize]
+		clear((*last)[len(*last):cap(*last)])
+	}
+	s.n, s.dead = int(j), 0
 }

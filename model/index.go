@@ -1,0 +1,118 @@
+package model
+
+import "hash/maphash"
+
+// index finds a record's position by its id. It is an open-addressing hash
+// table of 8-byte slots holding no pointers: a million records cost 16 MB
+// of table that the garbage collector never scans, where a Go map of
+// strings costs about 50 MB, all of it scanned. A slot keeps 32 bits of the
+// id's hash, so growing the table never hashes an id again, and a probe
+// reads an id only when those bits match.
+type index struct {
+	slots []slot
+	count int
+}
+
+// slot is a record position plus one (0: empty) and its id's hash.
+type slot struct {
+	hash uint32
+	pos  int32
+}
+
+var seed = maphash.MakeSeed()
+
+func hashOf(id string) uint32 { return uint32(maphash.String(seed, id)) }
+
+const minSlots = 64
+
+func newIndex(n int) index {
+	size := minSlots
+	for size*7 < n*10 { // at most 70% full
+		size *= 2
+	}
+	return index{slots: make([]slot, size)}
+}
+
+// find returns the position of id, using ids to check candidates.
+func (x *index) find(id string, h uint32, idAt func(int32) string) (int32, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
+	}
+	mask := uint32(len(x.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s.pos == 0 {
+			return 0, false
+		}
+		if s.hash == h && idAt(s.pos-1) == id {
+			return s.pos - 1, true
+		}
+	}
+}
+
+// insert adds a position for an id known to be absent.
+func (x *index) insert(h uint32, pos int32) {
+	if (x.count+1)*10 > len(x.slots)*7 {
+		x.grow()
+	}
+	mask := uint32(len(x.slots) - 1)
+	i := h & mask
+	for x.slots[i].pos != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = slot{hash: h, pos: pos + 1}
+	x.count++
+}
+
+func (x *index) grow() {
+	old := x.slots
+	x.slots = make([]slot, max(minSlots, 2*len(old)))
+	mask := uint32(len(x.slots) - 1)
+	for _, s := range old {
+		if s.pos == 0 {
+			continue
+		}
+		i := s.hash & mask
+		for x.slots[i].pos != 0 {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = s
+	}
+}
+
+// remove deletes the slot of position pos (whose id hashes to h), moving
+// later slots of the same probe run back so no tombstone is left.
+func (x *index) remove(h uint32, pos int32) {
+	mask := uint32(len(x.slots) - 1)
+	i := h & mask
+	for x.slots[i].pos != pos+1 {
+		if x.slots[i].pos == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	x.count--
+	for j := (i + 1) & mask; ; j = (j + 1) & mask {
+		s := x.slots[j]
+		if s.pos == 0 {
+			break
+		}
+		// s may fill the hole at i unless its home lies cyclically in (i, j].
+		if home := s.hash & mask; (j-home)&mask >= (j-i)&mask {
+			x.slots[i] = s
+			i = j
+		}
+	}
+	x.slots[i] = slot{}
+}
+
+// set changes the position stored for an id (after compaction).
+func (x *index) set(h uint32, from, to int32) {
+	mask := uint32(len(x.slots) - 1)
+	for i := h & mask; x.slots[i].pos != 0; i = (i + 1) & mask {
+		if x.slots[i].pos == from+1 {
+			x.slots[i].pos = to + 1
+			return
+		}
+	}
+}
