@@ -60,8 +60,19 @@ func (s *Server) timeAt(v uint64) time.Time {
 	return s.opts.Epoch.Add(time.Duration(v) * 47 * time.Second)
 }
 
-func (s *Server) companyName() string {
-	return namePrefixes[s.rng.IntN(len(namePrefixes))] + " " + nameSuffixes[s.rng.IntN(len(nameSuffixes))]
+func (s *Server) companyName() string { return companyName(s.rng) }
+
+func companyName(rng *rand.Rand) string {
+	return namePrefixes[rng.IntN(len(namePrefixes))] + " " + nameSuffixes[rng.IntN(len(nameSuffixes))]
+}
+
+// gen is what a record generator draws from: the seeded stream and the
+// record's sequence number in its set. A record of the initial data is
+// generated again from a copy of the stream as it stood, so the demo need
+// not keep its JSON.
+type gen struct {
+	rng *rand.Rand
+	n   int
 }
 
 // members appends a record's properties as JSON members, in order: the
@@ -103,8 +114,8 @@ func (m *members) money(name string, r *rand.Rand, max int) {
 	m.b = append(m.b, money(r, max)...)
 }
 
-func (m *members) companyName(name string, s *Server) string {
-	n := s.companyName()
+func (m *members) companyName(name string, rng *rand.Rand) string {
+	n := companyName(rng)
 	m.str(name, n)
 	return n
 }
@@ -137,19 +148,18 @@ type jsonNumber string
 
 func (n jsonNumber) MarshalJSON() ([]byte, error) { return []byte(n), nil }
 
-func genCustomer(s *Server, id string, m *members) {
-	s.seq["customers"]++
-	n := s.seq["customers"]
-	c := cities[s.rng.IntN(len(cities))]
+func genCustomer(g *gen, id string, m *members) {
+	n := g.n
+	c := cities[g.rng.IntN(len(cities))]
 	m.str("id", id)
 	m.key("number")
 	m.b = append(strconv.AppendInt(append(m.b, '"'), int64(10000+n*10), 10), '"')
-	name := m.companyName("displayName", s)
+	name := m.companyName("displayName", g.rng)
 	m.str("type", "Company")
 	m.key("addressLine1")
 	m.b = append(m.b, '"')
-	m.b = strconv.AppendInt(m.b, int64(1+s.rng.IntN(9000)), 10)
-	m.b = append(append(append(m.b, ' '), streets[s.rng.IntN(len(streets))]...), '"')
+	m.b = strconv.AppendInt(m.b, int64(1+g.rng.IntN(9000)), 10)
+	m.b = append(append(append(m.b, ' '), streets[g.rng.IntN(len(streets))]...), '"')
 	m.str("addressLine2", "")
 	m.str("city", c.city)
 	m.str("state", c.state)
@@ -159,11 +169,11 @@ func genCustomer(s *Server, id string, m *members) {
 	slug := slugOf(name)
 	m.str("email", "info@"+slug+".example.com")
 	m.str("website", "www."+slug+".example.com")
-	m.str("salespersonCode", salespeople[s.rng.IntN(len(salespeople))])
-	m.money("balanceDue", s.rng, 50000)
-	m.int("creditLimit", 5000*(1+s.rng.IntN(20)))
-	m.bool("taxLiable", s.rng.IntN(3) > 0)
-	m.str("currencyCode", currencies[s.rng.IntN(len(currencies))])
+	m.str("salespersonCode", salespeople[g.rng.IntN(len(salespeople))])
+	m.money("balanceDue", g.rng, 50000)
+	m.int("creditLimit", 5000*(1+g.rng.IntN(20)))
+	m.bool("taxLiable", g.rng.IntN(3) > 0)
+	m.str("currencyCode", currencies[g.rng.IntN(len(currencies))])
 	m.str("blocked", " ")
 }
 
@@ -185,23 +195,22 @@ func mutateCustomer(s *Server, r *record) []field {
 	}
 }
 
-func genVendor(s *Server, id string, m *members) {
-	s.seq["vendors"]++
-	n := s.seq["vendors"]
-	c := cities[s.rng.IntN(len(cities))]
+func genVendor(g *gen, id string, m *members) {
+	n := g.n
+	c := cities[g.rng.IntN(len(cities))]
 	m.str("id", id)
 	m.str("number", fmt.Sprintf("V%05d", n*10))
-	name := m.companyName("displayName", s)
-	m.str("addressLine1", strconv.Itoa(1+s.rng.IntN(9000))+" "+streets[s.rng.IntN(len(streets))])
+	name := m.companyName("displayName", g.rng)
+	m.str("addressLine1", strconv.Itoa(1+g.rng.IntN(9000))+" "+streets[g.rng.IntN(len(streets))])
 	m.str("city", c.city)
 	m.str("state", c.state)
 	m.str("country", "US")
 	m.str("postalCode", c.zip)
 	m.str("phoneNumber", c.phone)
 	m.str("email", "orders@"+slugOf(name)+".example.com")
-	m.str("currencyCode", currencies[s.rng.IntN(len(currencies))])
+	m.str("currencyCode", currencies[g.rng.IntN(len(currencies))])
 	m.str("irs1099Code", "")
-	m.money("balance", s.rng, 80000)
+	m.money("balance", g.rng, 80000)
 	m.str("blocked", " ")
 }
 
@@ -216,22 +225,21 @@ func mutateVendor(s *Server, r *record) []field {
 	}
 }
 
-func genItem(s *Server, id string, m *members) {
-	s.seq["items"]++
-	n := s.seq["items"]
+func genItem(g *gen, id string, m *members) {
+	n := g.n
 	m.str("id", id)
 	m.str("number", strconv.Itoa(1000+n)+"-S")
-	m.str("displayName", itemWords[s.rng.IntN(len(itemWords))])
+	m.str("displayName", itemWords[g.rng.IntN(len(itemWords))])
 	m.str("type", "Inventory")
-	m.str("itemCategoryCode", categories[s.rng.IntN(len(categories))])
+	m.str("itemCategoryCode", categories[g.rng.IntN(len(categories))])
 	m.bool("blocked", false)
 	m.str("gtin", "")
-	m.int("inventory", s.rng.IntN(500))
-	m.money("unitPrice", s.rng, 2000)
+	m.int("inventory", g.rng.IntN(500))
+	m.money("unitPrice", g.rng, 2000)
 	m.bool("priceIncludesTax", false)
-	m.money("unitCost", s.rng, 1500)
+	m.money("unitCost", g.rng, 1500)
 	m.str("taxGroupCode", "FURNITURE")
-	m.str("baseUnitOfMeasureCode", units[s.rng.IntN(len(units))])
+	m.str("baseUnitOfMeasureCode", units[g.rng.IntN(len(units))])
 }
 
 func mutateItem(s *Server, r *record) []field {

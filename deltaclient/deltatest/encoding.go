@@ -3,6 +3,7 @@ package deltatest
 import (
 	"compress/gzip"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,4 +70,88 @@ func acceptsGzip(values []string) bool {
 		}
 	}
 	return false
+}
+
+// len is the number of items in the listing.
+func (c *cursor) len() int {
+	if c.recs != nil {
+		return len(c.recs)
+	}
+	return len(c.items)
+}
+
+// appendPage appends the page of items [offset, end) up to its value
+// array's end: the records of the initial data are generated here.
+func (c *cursor) appendPage(body []byte, offset, end int) []byte {
+	size := 128
+	if c.recs != nil {
+		size += (end - offset) * 640
+	} else {
+		for _, it := range c.items[offset:end] {
+			size += len(it) + 1
+		}
+	}
+	body = slices.Grow(body, size)
+	body = append(body, `{"@odata.context":"`...)
+	body = append(body, c.context...)
+	body = append(body, `","value":[`...)
+	var scratch members
+	for i := offset; i < end; i++ {
+		if i > offset {
+			body = append(body, ',')
+		}
+		if c.recs != nil {
+			body = c.recs[i].appendJSON(body, &scratch)
+		} else {
+			body = append(body, c.items[i]...)
+		}
+	}
+	return append(body, ']')
+}
+
+// pageCacheBudget bounds the encoded pages kept for reuse: the demo serves
+// an unchanged listing again without encoding it (benchmarks take the
+// same baseline often), but a ten-million-record demo cannot keep a copy
+// of all its JSON.
+const pageCacheBudget = 256 << 20
+
+// pageCache is a listing's encoded pages by offset, shared by the copies
+// of its cursor.
+type pageCache struct {
+	pages map[int][]byte
+	size  int
+}
+
+func (s *Server) cachedPage(c *cursor, offset int) []byte {
+	if c.pages == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.pages.pages[offset]
+}
+
+// cachePage keeps a page's body if the budget allows.
+func (s *Server) cachePage(c *cursor, offset int, body []byte) {
+	if c.pages == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pc := c.pages
+	if _, ok := pc.pages[offset]; ok || s.cached+len(body) > pageCacheBudget {
+		return
+	}
+	pc.pages[offset] = body
+	pc.size += len(body)
+	s.cached += len(body)
+}
+
+// dropPages forgets a cursor's cached pages; s.mu is held.
+func (s *Server) dropPages(c *cursor) {
+	if c.pages != nil {
+		s.cached -= c.pages.size
+		c.pages.size = 0
+		clear(c.pages.pages)
+	}
 }

@@ -247,9 +247,8 @@ var hostileValues = []string{
 	"Tab\tand\nnewline",
 }
 
-func genHostile(s *Server, id string, m *members) {
-	s.seq["contacts"]++
-	n := s.seq["contacts"]
+func genHostile(g *gen, id string, m *members) {
+	n := g.n
 	m.str("id", id)
 	m.str("number", fmt.Sprintf("CT%06d", n*10))
 	m.str("displayName", hostileValues[n%len(hostileValues)])

@@ -132,13 +132,16 @@ func decodeToken(s string) (token, error) {
 // changes made while a client pages do not shift or tear it.
 type cursor struct {
 	items    [][]byte
+	// recs, when set, is the listing instead of items: records whose JSON
+	// is made as their page is sent.
+	recs     []*record
 	context  string
 	final    string // the deltaLink for the last page; "" for no tracking
 	pageSize int
 	// pages caches each page's encoded body up to its value array, by
 	// offset: the same listing is served again without re-encoding while
 	// the set has not changed (benchmarks take the same baseline often).
-	pages map[int][]byte
+	pages *pageCache
 	// listing is the key this baseline listing is reused under, if any.
 	listing string
 }
@@ -188,7 +191,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		cur := s.cursors[id]
 		s.mu.Unlock()
 		offset, err := strconv.Atoi(off)
-		if cur == nil || err != nil || offset < 0 || offset > len(cur.items) {
+		if cur == nil || err != nil || offset < 0 || offset > cur.len() {
 			writeError(w, http.StatusBadRequest, "BadRequest_InvalidToken", "The skip token is not valid or has expired; start the request again.")
 			return
 		}
@@ -228,13 +231,13 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		c := *old
 		cur = &c
 	} else {
-		items := make([][]byte, 0, len(es.current))
+		recs := make([]*record, 0, len(es.current))
 		for _, id := range es.order {
 			if rec := es.current[id]; rec != nil && flt.matches(rec) {
-				items = append(items, rec.raw)
+				recs = append(recs, rec)
 			}
 		}
-		cur = &cursor{items: items, context: ctxBase, pageSize: s.pageSize(maxPage), pages: map[int][]byte{}}
+		cur = &cursor{recs: recs, context: ctxBase, pageSize: s.pageSize(maxPage), pages: &pageCache{pages: map[int][]byte{}}}
 		reused = false
 	}
 	cur.final = ""
@@ -288,7 +291,7 @@ func (s *Server) serveDelta(w http.ResponseWriter, r *http.Request, raw string, 
 		case is && was && s.opts.PartialUpdates:
 			items = append(items, partial(before, after))
 		case is:
-			items = append(items, after.raw)
+			items = append(items, after.json())
 		case was:
 			reason := "deleted"
 			if after != nil {
@@ -381,6 +384,7 @@ func (s *Server) keepCursorLocked(c *cursor) string {
 		if l := s.cursors[old].listing; l != "" && s.listings[l] == old {
 			delete(s.listings, l)
 		}
+		s.dropPages(s.cursors[old])
 		delete(s.cursors, old)
 		s.cursorLRU = s.cursorLRU[1:]
 	}
@@ -410,35 +414,15 @@ func (es *entitySet) compactOrder() {
 }
 
 func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, id string, offset int, collURL string, applied bool, maxPage int) {
-	end := min(offset+cur.pageSize, len(cur.items))
-	s.mu.Lock()
-	body := cur.pages[offset]
-	s.mu.Unlock()
+	end := min(offset+cur.pageSize, cur.len())
+	body := s.cachedPage(cur, offset)
 	if body == nil {
-		size := 128
-		for _, it := range cur.items[offset:end] {
-			size += len(it) + 1
-		}
-		body = make([]byte, 0, size)
-		body = append(body, `{"@odata.context":"`...)
-		body = append(body, cur.context...)
-		body = append(body, `","value":[`...)
-		for i, it := range cur.items[offset:end] {
-			if i > 0 {
-				body = append(body, ',')
-			}
-			body = append(body, it...)
-		}
-		body = append(body, ']')
-		if cur.pages != nil {
-			s.mu.Lock()
-			cur.pages[offset] = body
-			s.mu.Unlock()
-		}
+		body = cur.appendPage(nil, offset, end)
+		s.cachePage(cur, offset, body)
 	}
 	var link []byte
 	switch {
-	case end < len(cur.items):
+	case end < cur.len():
 		link = []byte(`,"@odata.nextLink":"` + collURL + "?$skiptoken=" + id + "-" + strconv.Itoa(end) + `"`)
 	case cur.final != "":
 		link = []byte(`,"@odata.deltaLink":"` + cur.final + `"`)

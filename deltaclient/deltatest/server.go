@@ -6,6 +6,7 @@
 package deltatest
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Deletion encodings.
@@ -74,6 +77,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	rng       *rand.Rand
+	pcg       *rand.PCG // rng's source, whose state initial records keep
 	version   uint64
 	companies []*company
 	seq       map[string]int
@@ -81,6 +85,7 @@ type Server struct {
 	listings  map[string]string // baseline listing key -> cursor id
 	cursorSeq int
 	cursorLRU []string
+	cached    int // bytes of encoded pages kept by cursors
 	stats     Stats
 	faultRng  *rand.Rand
 	injected  []injected
@@ -159,9 +164,11 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	pcg := rand.NewPCG(opts.Seed, 0x5eed)
 	s := &Server{
 		opts:     opts,
-		rng:      rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
+		rng:      rand.New(pcg),
+		pcg:      pcg,
 		faultRng: rand.New(rand.NewPCG(opts.Seed, 0xfa17)),
 		seq:      map[string]int{},
 		cursors:  map[string]*cursor{},
@@ -180,7 +187,7 @@ func New(opts Options) *Server {
 		for _, set := range []struct {
 			name string
 			n    int
-			gen  func(*Server, string, *members)
+			gen  func(*gen, string, *members)
 			mut  func(*Server, *record) []field
 		}{
 			{"customers", opts.Records, genCustomer, mutateCustomer},
@@ -200,39 +207,58 @@ func New(opts Options) *Server {
 	return s
 }
 
-func (s *Server) addSet(c *company, name string, n int, gen func(*Server, string, *members), mut func(*Server, *record) []field) {
-	es := &entitySet{name: name, current: make(map[string]*record, n), history: map[string][]state{}, gen: gen, mutate: mut, order: make([]string, 0, n)}
+func (s *Server) addSet(c *company, name string, n int, generate func(*gen, string, *members), mut func(*Server, *record) []field) {
+	es := &entitySet{name: name, current: make(map[string]*record, n), history: map[string][]state{}, gen: generate, mutate: mut, order: make([]string, 0, n),
+		head: []byte(`{"@odata.etag":"` + etag(0) + `",`), born: s.opts.Epoch}
 	var (
-		m     members
-		arena []byte
-		slab  []record
+		m    members
+		slab []record
+		ids  []byte
 	)
-	head := []byte(`{"@odata.etag":"` + etag(0) + `",`)
-	for i := 0; i < n; i++ {
-		id := s.newID()
-		m.b = m.b[:0]
-		gen(s, id, &m)
-		// Records of the initial data are packed into large blocks, and
-		// their structs into slabs: a million-record demo starts fast.
-		size := len(head) + len(m.b) + 64
-		if cap(arena)-len(arena) < size {
-			arena = make([]byte, 0, max(4<<20, size))
+	seq := s.seq[name]
+	for start := 0; start < n; start += 4096 {
+		end := min(start+4096, n)
+		// Each record is generated once, to move the seeded stream past
+		// it exactly as when records were kept, and then dropped: what is
+		// kept is the stream's state before it, and its id. The ids of a
+		// block share one string.
+		slab = make([]record, 0, end-start)
+		ids = ids[:0]
+		for i := start; i < end; i++ {
+			u, _ := uuid.NewRandomFromReader(rngReader{s.rng})
+			ids = appendUUID(ids, u)
+			seq++
+			r := record{initial: initial{es: es, state: *s.pcg, n: int32(seq), i: int32(i)}}
+			m.b = m.b[:0]
+			generate(&gen{rng: s.rng, n: seq}, string(ids[len(ids)-36:]), &m)
+			slab = append(slab, r)
 		}
-		start := len(arena)
-		arena = append(arena, head...)
-		arena = append(arena, m.b...)
-		arena = append(arena, `,"lastModifiedDateTime":"`...)
-		arena = s.opts.Epoch.Add(-time.Duration(i+1)*time.Hour).AppendFormat(arena, time.RFC3339Nano)
-		arena = append(arena, '"', '}')
-		if len(slab) == cap(slab) {
-			slab = make([]record, 0, 4096)
+		block := string(ids)
+		for k := range slab {
+			r := &slab[k]
+			r.id = block[k*36 : (k+1)*36]
+			es.order = append(es.order, r.id)
+			es.current[r.id] = r
 		}
-		slab = append(slab, record{id: id, raw: arena[start:len(arena):len(arena)]})
-		es.order = append(es.order, id)
-		es.current[id] = &slab[len(slab)-1]
 	}
+	s.seq[name] = seq
 	c.sets[name] = es
 	c.setOrder = append(c.setOrder, name)
+}
+
+// appendUUID appends u in its canonical form, as uuid.UUID.String does.
+func appendUUID(dst []byte, u uuid.UUID) []byte {
+	var buf [36]byte
+	hex.Encode(buf[0:8], u[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], u[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], u[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], u[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:], u[10:])
+	return append(dst, buf[:]...)
 }
 
 // Close stops the service and its generator.
@@ -362,7 +388,7 @@ func (s *Server) Records(set string) map[string]json.RawMessage {
 	}
 	out := make(map[string]json.RawMessage, len(es.current))
 	for id, r := range es.current {
-		out[id] = r.raw
+		out[id] = r.json()
 	}
 	return out
 }
@@ -376,7 +402,7 @@ func (s *Server) Record(set, id string) (map[string]any, bool) {
 		return nil, false
 	}
 	var m map[string]any
-	json.Unmarshal(es.current[id].raw, &m)
+	json.Unmarshal(es.current[id].json(), &m)
 	return m, true
 }
 
@@ -422,12 +448,7 @@ func (s *Server) Step() string {
 	if len(sets) > 1 && s.rng.IntN(2) == 1 {
 		es = sets[1+s.rng.IntN(len(sets)-1)]
 	}
-	ids := make([]string, 0, len(es.current))
-	for _, id := range es.order {
-		if es.current[id] != nil {
-			ids = append(ids, id)
-		}
-	}
+	ids := es.order // the live ids, in creation order
 	roll := s.rng.IntN(100)
 	switch {
 	case roll < 25 || len(ids) < 3:
@@ -476,7 +497,8 @@ func (s *Server) generate(every time.Duration) {
 // newFields makes the fields of a new record of es.
 func (s *Server) newFields(es *entitySet, id string) []field {
 	var m members
-	es.gen(s, id, &m)
+	s.seq[es.name]++
+	es.gen(&gen{rng: s.rng, n: s.seq[es.name]}, id, &m)
 	return fieldsOf(&m)
 }
 
