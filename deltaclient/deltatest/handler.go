@@ -131,7 +131,7 @@ func decodeToken(s string) (token, error) {
 // cursor is a listing taken at one version and served in pages, so that
 // changes made while a client pages do not shift or tear it.
 type cursor struct {
-	items    [][]byte
+	items [][]byte
 	// recs, when set, is the listing instead of items: records whose JSON
 	// is made as their page is sent.
 	recs     []*record

@@ -96,8 +96,8 @@ type entitySet struct {
 	log      []logEntry
 	epoch    int // bumped by Expire: older tokens answer 410
 	gen      func(g *gen, id string, m *members)
-	head     []byte    // how initial records start: {"@odata.etag":"...",
-	born     time.Time // initial record i was last modified i+1 hours before
+	head     []byte                             // how initial records start: {"@odata.etag":"...",
+	born     time.Time                          // initial record i was last modified i+1 hours before
 	mutate   func(s *Server, r *record) []field // the fields an update sets
 	noDelta  bool                               // like BC's report APIs
 	rowsOnly [][]byte                           // fixed rows of a no-delta set
