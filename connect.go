@@ -24,6 +24,7 @@ type conn struct {
 	tenant, clientID, scope, tokenURL       string
 	entities, entityURL, headers            []string
 	sel, filter, logFile                    string
+	key                                     string
 	record, replay                          string
 	recordMaxBody                           int64
 	logSize                                 int
@@ -43,6 +44,7 @@ func (c *conn) flags() *pflag.FlagSet {
 	fs.StringArrayVar(&c.entityURL, "entity-url", nil, "full collection or delta function URL to follow, e.g. https://graph.microsoft.com/v1.0/users/delta (repeatable)")
 	fs.StringVar(&c.sel, "select", "", "$select for the baselines (the delta links then carry it)")
 	fs.StringVar(&c.filter, "filter", "", "$filter for the baselines (the delta links then carry it)")
+	fs.StringVar(&c.key, "key", "", "key field(s) that identify a record, comma-separated, e.g. orderNo,lineNo (when $metadata is unavailable or wrong)")
 	fs.IntVar(&c.maxPageSize, "maxpagesize", 0, "ask for pages of at most N records (Prefer: odata.maxpagesize)")
 	fs.StringArrayVarP(&c.headers, "header", "H", nil, "extra request header 'Name: value' (repeatable)")
 	fs.StringVar(&c.token, "token", "", "bearer token (default: $DELTASCOPE_TOKEN)")
@@ -164,6 +166,11 @@ func (c *conn) dial() (*session, error) {
 	// included, and its redactor learns the secrets as they are known.
 	log := reqlog.New(c.logSize, logOut)
 	transport := log.Transport(nil)
+	key, err := c.keyFields()
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
 	creds, secrets, err := c.credentials(transport)
 	if err != nil {
 		closeLog()
@@ -216,6 +223,7 @@ func (c *conn) dial() (*session, error) {
 	s.client = &deltaclient.Client{
 		HTTP: &http.Client{Transport: transport}, Header: h, Credentials: creds, MaxPageSize: c.maxPageSize, RequestTimeout: c.timeout,
 		AllowCrossOrigin: c.allowCrossOrigin, MaxBody: c.maxBody, MaxPages: c.maxPages, Retry: deltaclient.RetryPolicy{Tries: c.retries},
+		Secrets: log.Secrets(), Identity: key,
 	}
 	s.service = reqlog.Redact(target.URL)
 	if s.service == "" && len(target.EntityURLs) > 0 {
@@ -242,6 +250,22 @@ func (s *session) open(ctx context.Context, company string) error {
 	}
 	s.trackers, s.discovery = trackers, d
 	return nil
+}
+
+// keyFields reads --key: property names separated by commas.
+func (c *conn) keyFields() (deltaclient.Identity, error) {
+	if strings.TrimSpace(c.key) == "" {
+		return deltaclient.Identity{}, nil
+	}
+	var fields []string
+	for _, f := range strings.Split(c.key, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" || strings.ContainsAny(f, " \t\"'()=/") {
+			return deltaclient.Identity{}, usageError(fmt.Sprintf("--key %q: name the key properties separated by commas, e.g. --key orderNo,lineNo", c.key))
+		}
+		fields = append(fields, f)
+	}
+	return deltaclient.Identity{KeyFields: fields, KeySource: "--key"}, nil
 }
 
 // check rejects flag values no run could use, naming the flag and value.

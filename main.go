@@ -263,7 +263,7 @@ func runWatch(ctx context.Context, w watchFlags, stdout, stderr io.Writer) (int,
 	if st != nil {
 		defer st.Close()
 	}
-	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Interval: w.interval, Rounds: w.rounds, ExitOnGone: w.onGone == "exit", Progress: w.progress}, stdout, stderr), nil
+	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Secrets: s.log.Secrets(), Interval: w.interval, Rounds: w.rounds, ExitOnGone: w.onGone == "exit", Progress: w.progress}, stdout, stderr), nil
 }
 
 type probeFlags struct {

@@ -45,6 +45,10 @@ type Client struct {
 	AllowCrossOrigin bool
 	// Retry governs retries of throttled and failed pages.
 	Retry RetryPolicy
+	// Secrets, when set, is the session's redactor: it learns every
+	// credential the client applies, and server text in errors passes
+	// through it.
+	Secrets Redactor
 	// OnRequest, when set, is told about every HTTP request made.
 	OnRequest func(RequestInfo)
 }

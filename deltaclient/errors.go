@@ -84,6 +84,43 @@ func (e *HTTPError) Error() string {
 	return s
 }
 
+// CredentialsError is a failure to get or apply credentials: a token
+// command that failed, a token endpoint that refused. Its message has every
+// known secret redacted (a token endpoint may echo the client secret).
+type CredentialsError struct{ Message string }
+
+func (e *CredentialsError) Error() string { return "credentials: " + e.Message }
+
+// Redactor removes the secrets the process knows from text. The session's
+// one redactor (reqlog.Secrets) implements it; the client feeds it what
+// it learns and passes server text through it before it becomes an error.
+type Redactor interface {
+	Text(string) string
+	// Learn takes the credential out of an Authorization header value.
+	Learn(authorization string) (basicUser string)
+}
+
+func (c *Client) redact(s string) string {
+	if c.Secrets == nil {
+		return s
+	}
+	return c.Secrets.Text(s)
+}
+
+// redactError removes known secrets from the server's words in a typed
+// error: a 401 or 400 body may echo the Authorization header.
+func (c *Client) redactError(err error) error {
+	switch e := err.(type) {
+	case *HTTPError:
+		e.Code, e.Message = c.redact(e.Code), c.redact(e.Message)
+	case *GoneError:
+		e.Code, e.Message = c.redact(e.Code), c.redact(e.Message)
+	case *UnsupportedError:
+		e.Message = c.redact(e.Message)
+	}
+	return err
+}
+
 // requestIDHeaders are where Business Central, Graph and Dataverse put the
 // id their support asks for.
 var requestIDHeaders = []string{"request-id", "x-ms-request-id", "ms-correlation-x", "x-ms-service-request-id", "client-request-id"}

@@ -92,7 +92,13 @@ func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.R
 		}
 		if c.Credentials != nil {
 			if err := c.Credentials.Apply(ctx, req); err != nil {
-				return 0, fmt.Errorf("credentials: %w", err)
+				return 0, &CredentialsError{Message: c.redact(err.Error())}
+			}
+			if c.Secrets != nil {
+				// A token command's output and an OAuth access token are
+				// known here first: from now on they are redacted wherever
+				// they turn up (a 401 body that echoes them).
+				c.Secrets.Learn(req.Header.Get("Authorization"))
 			}
 		}
 	}
@@ -126,7 +132,7 @@ func (c *Client) send(ctx context.Context, g get, read func(*http.Response, io.R
 	body := &countingReader{r: resp.Body, limit: c.maxBody()}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-		err := errorFromResponse(resp, b, u)
+		err := c.redactError(errorFromResponse(resp, b, u))
 		var he *HTTPError
 		if errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
 			he.Credentials = "no credentials"

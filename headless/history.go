@@ -33,7 +33,7 @@ func History(s *store.Session, f store.Filter, format string, stdout io.Writer) 
 		cw = csv.NewWriter(stdout)
 		cw.Write(csvHeader)
 	}
-	w := &watcher{out: stdout}
+	w := &watcher{out: &output{stdout: stdout}}
 	err := s.History(f, func(e *store.Event) error {
 		ev := changeEvent(e.Entity, e.Round.Via, &e.Change)
 		ev.Round = ptr(e.Round.Seq)
@@ -45,9 +45,9 @@ func History(s *store.Session, f store.Filter, format string, stdout io.Writer) 
 		changes := ""
 		if len(ev.Changes) > 0 {
 			b, _ := json.Marshal(ev.Changes)
-			changes = string(escapeInvisible(b))
+			changes = string(inertJSON(b))
 		}
-		return cw.Write([]string{at, strconv.Itoa(e.Round.Seq), ev.Entity, ev.Event, ev.ID, ev.Via, ev.Reason, changes, string(escapeInvisible(ev.Record))})
+		return cw.Write([]string{at, strconv.Itoa(e.Round.Seq), ev.Entity, ev.Event, ev.ID, ev.Via, ev.Reason, changes, string(inertJSON(ev.Record))})
 	})
 	if cw != nil {
 		cw.Flush()

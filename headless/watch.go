@@ -3,18 +3,14 @@
 package headless
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/deltascope/deltascope/deltaclient"
-	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/model"
 	"github.com/deltascope/deltascope/track"
 )
@@ -44,6 +40,9 @@ type WatchOptions struct {
 	// Progress writes a progress event every second of a long baseline or
 	// round; without it a line goes to stderr instead.
 	Progress bool
+	// Secrets is the session's redactor: no secret it knows reaches
+	// stdout or stderr. nil when there are none.
+	Secrets Redactor
 }
 
 // Event is one line of watch output.
@@ -71,6 +70,8 @@ type Event struct {
 	Since    string          `json:"since,omitempty"`
 	Bytes    *int64          `json:"bytes,omitempty"`
 	Rate     *int64          `json:"recordsPerSecond,omitempty"`
+	// Repaired: the record held invalid UTF-8, written as U+FFFD.
+	Repaired bool `json:"repaired,omitempty"`
 }
 
 // FieldJSON is one changed field of an updated event.
@@ -81,11 +82,8 @@ type FieldJSON struct {
 }
 
 type watcher struct {
-	opts   WatchOptions
-	out    io.Writer
-	stderr io.Writer
-	mu     sync.Mutex // progress callbacks emit from the client's goroutine
-	buf    bytes.Buffer
+	opts WatchOptions
+	out  *output
 }
 
 // Watch takes a baseline of every tracker's entity set, then polls them
@@ -98,7 +96,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	if opts.MaxFailures <= 0 {
 		opts.MaxFailures = 5
 	}
-	w := &watcher{opts: opts, out: stdout, stderr: stderr}
+	w := &watcher{opts: opts, out: &output{stdout: stdout, stderr: stderr, secrets: opts.Secrets}}
 	var live []*track.Tracker
 	var firstErr error
 	unsupported := 0
@@ -107,7 +105,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 		// delta from the stored link.
 		res, err := t.Resume()
 		if err != nil {
-			fmt.Fprintf(stderr, "deltascope: %s: %s\n", t.Name, termtext.Sanitize(err.Error()))
+			w.out.say("%s: %s", t.Name, err)
 			return ExitFailure
 		}
 		if res != nil {
@@ -124,7 +122,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 			if errors.As(err, &ue) {
 				unsupported++
 				w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
-				fmt.Fprintf(stderr, "deltascope: %s %s\n", t.Name, termtext.Sanitize(ue.Error()))
+				w.out.say("%s %s", t.Name, ue)
 				continue
 			}
 			w.emit(Event{Entity: t.Name, Event: "error", Status: deltaclient.StatusOf(err).HTTP, Message: err.Error()})
@@ -138,13 +136,13 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	}
 	if len(live) == 0 {
 		if firstErr != nil {
-			fmt.Fprintf(stderr, "deltascope: %s\n", termtext.Sanitize(firstErr.Error()))
+			w.out.say("%s", firstErr)
 			return ExitFailure
 		}
 		if unsupported > 0 {
 			return ExitUnsupported
 		}
-		fmt.Fprintln(stderr, "deltascope: nothing to watch")
+		w.out.say("nothing to watch")
 		return ExitUsage
 	}
 	failures := map[*track.Tracker]int{}
@@ -168,7 +166,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 			if err != nil {
 				failures[t]++
 				if failures[t] >= opts.MaxFailures {
-					fmt.Fprintf(stderr, "deltascope: %s: %d rounds in a row failed, giving up: %s\n", t.Name, failures[t], termtext.Sanitize(err.Error()))
+					w.out.say("%s: %d rounds in a row failed, giving up: %s", t.Name, failures[t], err)
 					return ExitFailure
 				}
 				continue
@@ -187,7 +185,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 	if errors.As(err, &gone) {
 		w.emit(Event{Entity: t.Name, Event: "gone", Status: gone.Status, Location: gone.Location, Message: gone.Message})
 		if w.opts.ExitOnGone {
-			fmt.Fprintf(w.stderr, "deltascope: %s: the delta link expired (%d); run again for a new baseline\n", t.Name, gone.Status)
+			w.out.say("%s: the delta link expired (%d); run again for a new baseline", t.Name, gone.Status)
 			return ExitGone, err
 		}
 		r, err = t.Rebaseline(ctx, gone.Location, w.retries(t.Name, true))
@@ -199,7 +197,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 		var ue *deltaclient.UnsupportedError
 		if errors.As(err, &ue) {
 			w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
-			fmt.Fprintf(w.stderr, "deltascope: %s %s\n", t.Name, termtext.Sanitize(ue.Error()))
+			w.out.say("%s %s", t.Name, ue)
 			return ExitUnsupported, err
 		}
 		w.emit(Event{Entity: t.Name, Event: "error", Status: deltaclient.StatusOf(err).HTTP, Message: err.Error(), Retrying: true})
@@ -221,7 +219,7 @@ func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progres
 			if w.opts.Progress {
 				w.emit(Event{Entity: entity, Event: "progress", Pages: ptr(p.Pages), Records: ptr(p.Records), Bytes: ptr(p.Bytes), Rate: ptr(rate)})
 			} else {
-				fmt.Fprintf(w.stderr, "deltascope: %s: %d pages, %d records, %.1f MB so far, %d records/s\n", termtext.Sanitize(entity), p.Pages, p.Records, float64(p.Bytes)/1e6, rate)
+				w.out.say("%s: %d pages, %d records, %.1f MB so far, %d records/s", entity, p.Pages, p.Records, float64(p.Bytes)/1e6, rate)
 			}
 		}
 		if r := p.Retry; r != nil {
@@ -244,48 +242,8 @@ func (w *watcher) emit(ev Event) {
 	w.write(ev)
 }
 
-// write writes one event line as it is.
-func (w *watcher) write(ev Event) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Reset()
-	if err := json.NewEncoder(&w.buf).Encode(ev); err != nil {
-		// A record that is not valid JSON cannot be passed through; say so
-		// instead of writing a broken line.
-		ev.Record, ev.Changes = nil, nil
-		ev.Message = "record not valid JSON: " + err.Error()
-		w.buf.Reset()
-		json.NewEncoder(&w.buf).Encode(ev)
-	}
-	_, err := w.out.Write(escapeInvisible(w.buf.Bytes()))
-	return err
-}
-
-// escapeInvisible writes C1 controls, bidi controls and line separators as
-// \u escapes. Valid JSON only has them inside strings, where the escape
-// means the same, so the line stays the same JSON but can no longer act on
-// a terminal it is printed to.
-func escapeInvisible(b []byte) []byte {
-	if !bytes.ContainsFunc(b, needsEscape) {
-		return b
-	}
-	var out []byte
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if needsEscape(r) {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		} else {
-			out = append(out, b[:size]...)
-		}
-		b = b[size:]
-	}
-	return out
-}
-
-func needsEscape(r rune) bool {
-	return r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 ||
-		r == 0x200e || r == 0x200f || r == 0x061c || r == 0x2028 || r == 0x2029
-}
+// write writes one event line through the output boundary.
+func (w *watcher) write(ev Event) error { return w.out.event(ev) }
 
 func orNull(b []byte) json.RawMessage {
 	if b == nil {
