@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func events(t *testing.T, out []byte) []map[string]any {
+func storedEvents(t *testing.T, out []byte) []map[string]any {
 	t.Helper()
 	var evs []map[string]any
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -62,7 +62,7 @@ func TestWatchSessionResumesAndHistory(t *testing.T) {
 	ids := srv.IDs("customers")
 	watch := func(extra ...string) []map[string]any {
 		args := append([]string{"watch", "--url", srv.ServiceRoot(), "--entity", "customers", "--state-dir", dir, "--session", "bc", "--interval", "10ms"}, extra...)
-		return events(t, runOK(t, args...))
+		return storedEvents(t, runOK(t, args...))
 	}
 	first := watch("--rounds", "1")
 	if first[0]["event"] != "baseline" {
@@ -94,7 +94,7 @@ func TestWatchSessionResumesAndHistory(t *testing.T) {
 	srv.Update("customers", ids[0], map[string]any{"displayName": "Later"})
 	watch("--rounds", "1")
 
-	hist := events(t, runOK(t, "history", "--state-dir", dir, "--session", "bc"))
+	hist := storedEvents(t, runOK(t, "history", "--state-dir", dir, "--session", "bc"))
 	if len(hist) != 3 {
 		t.Fatalf("history has %d events, want 3: %v", len(hist), hist)
 	}
@@ -103,13 +103,13 @@ func TestWatchSessionResumesAndHistory(t *testing.T) {
 			t.Errorf("event %d has no integer round: %v", i, ev)
 		}
 	}
-	byKey := events(t, runOK(t, "history", "--state-dir", dir, "--session", "bc", "--key", ids[0]))
+	byKey := storedEvents(t, runOK(t, "history", "--state-dir", dir, "--session", "bc", "--key", ids[0]))
 	if len(byKey) != 2 || byKey[0]["id"] != ids[0] || byKey[1]["changes"] == nil || byKey[0]["round"].(float64) != 2 || byKey[1]["round"].(float64) != 4 {
 		t.Errorf("--key: %v", byKey)
 	}
 	// --since the first event's time: every later event, none before.
 	since := hist[1]["time"].(string)
-	after := events(t, runOK(t, "history", "--state-dir", dir, "--session", "bc", "--since", hist[0]["time"].(string)))
+	after := storedEvents(t, runOK(t, "history", "--state-dir", dir, "--session", "bc", "--since", hist[0]["time"].(string)))
 	if len(after) != 1 || after[0]["time"].(string) <= hist[0]["time"].(string) {
 		t.Errorf("--since %s: %v", since, after)
 	}
@@ -169,7 +169,7 @@ func TestWatchSessionResumesAndHistory(t *testing.T) {
 	if fresh[0]["event"] != "baseline" {
 		t.Errorf("--fresh starts with %v", fresh[0])
 	}
-	if h := events(t, runOK(t, "history", "--state-dir", dir, "--session", "bc")); len(h) != 0 {
+	if h := storedEvents(t, runOK(t, "history", "--state-dir", dir, "--session", "bc")); len(h) != 0 {
 		t.Errorf("--fresh keeps %d old events; it discards the session", len(h))
 	}
 	runOK(t, "sessions", "rm", "bc", "--state-dir", dir)
@@ -210,7 +210,7 @@ func TestSessionErrors(t *testing.T) {
 	if b, _ := os.ReadFile(p); !bytes.HasPrefix(b, []byte("garbage!")) {
 		t.Error("corrupt store overwritten")
 	}
-	if evs := events(t, runOK(t, append(base, "--session", "bad", "--fresh")...)); evs[0]["event"] != "baseline" {
+	if evs := storedEvents(t, runOK(t, append(base, "--session", "bad", "--fresh")...)); evs[0]["event"] != "baseline" {
 		t.Errorf("--fresh on a corrupt store: %v", evs[0])
 	}
 

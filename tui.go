@@ -89,7 +89,11 @@ func runTUI(ctx context.Context, t tuiFlags) (int, error) {
 			if st, err = t.session.attach(s); err != nil {
 				return ui.Opened{}, err
 			}
-			return ui.Opened{Trackers: s.trackers, Company: s.discovery.Company}, nil
+			o := ui.Opened{Trackers: s.trackers, Company: s.discovery.Company}
+			if st != nil {
+				o.Session = st.Name
+			}
+			return o, nil
 		},
 		Companies: func(ctx context.Context) ([]deltaclient.Company, error) {
 			return s.client.Companies(ctx, s.discovery.Root)

@@ -25,9 +25,10 @@ func (s Status) String() string {
 	return "error"
 }
 
-// Entity is the history of one entity set as the user sees it: its status,
-// its rounds (oldest first) and running totals. It holds no records; the
-// snapshot does.
+// Entity is where one entity set stands as the user sees it: its status,
+// its latest round and running totals. It holds no records (the snapshot
+// does) and no list of rounds: a view keeps the rows it shows, and a
+// session store keeps the history, so a long run does not grow it.
 type Entity struct {
 	Name    string
 	Status  Status
@@ -35,14 +36,15 @@ type Entity struct {
 	// Baselined is true once a baseline completed, so rounds can be taken
 	// even while Status shows a later failure.
 	Baselined bool
-	Rounds    []*Round
+	// Last is the latest baseline or round.
+	Last *Round
 	// Totals over every round since the first baseline.
 	Added, Updated, Deleted int
 }
 
 // AddRound records a completed baseline or round and returns to tracking.
 func (e *Entity) AddRound(r *Round) {
-	e.Rounds = append(e.Rounds, r)
+	e.Last = r
 	e.Records = r.Records
 	e.Added += r.Added
 	e.Updated += r.Updated

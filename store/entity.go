@@ -208,6 +208,7 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 		}
 		s.db = db
 	}
+	s.writers++
 	w := &BaselineWriter{s: s, entity: entity}
 	err := guard(s.Path, func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
@@ -235,16 +236,19 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 		})
 	})
 	if err != nil {
-		s.closeDB()
+		s.release()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (s *Session) closeDB() {
-	if s.db != nil {
+// release ends one baseline writer's use of the open file; the last one
+// closes it, so readers in other processes get their turn. s.mu is held.
+func (s *Session) release() {
+	s.writers--
+	if s.writers <= 0 && s.db != nil {
 		s.db.Close()
-		s.db = nil
+		s.db, s.writers = nil, 0
 	}
 }
 
@@ -356,7 +360,7 @@ func (w *BaselineWriter) Abort() {
 func (w *BaselineWriter) finish() {
 	w.closed = true
 	w.s.mu.Lock()
-	w.s.closeDB()
+	w.s.release()
 	w.s.mu.Unlock()
 }
 

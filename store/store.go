@@ -132,8 +132,9 @@ type Session struct {
 	readOnly bool
 	lock     *os.File
 
-	mu sync.Mutex // one transaction at a time, across entities
-	db *bolt.DB   // open during a long baseline write, else nil
+	mu      sync.Mutex // one transaction at a time, across entities
+	db      *bolt.DB   // open while baselines are being written, else nil
+	writers int        // baseline writers using db
 }
 
 // Path is the file of session name in dir.

@@ -1,6 +1,7 @@
 package track
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"time"
@@ -95,4 +96,56 @@ func (t *Tracker) commitRound(r *model.Round, link string) error {
 		return fmt.Errorf("%s: round %d not stored: %w", t.Name, r.Seq, err)
 	}
 	return nil
+}
+
+// StoredRounds reads up to about maxChanges changes' worth of stored
+// rounds, newest first, starting at round from and going back; rounds that
+// brought nothing are skipped. It is how a view that keeps only recent
+// rounds in memory shows older ones. Without a session it returns nil.
+func (t *Tracker) StoredRounds(from, maxChanges int) ([]*model.Round, error) {
+	s := t.Session()
+	if s == nil {
+		return nil, nil
+	}
+	var out []*model.Round
+	n := 0
+	for seq := from; seq > 0 && n < maxChanges; seq-- {
+		r, err := s.Round(t.Name, seq)
+		if err != nil {
+			var nf *store.NotFoundError
+			if errors.As(err, &nf) {
+				continue // a round of an earlier --fresh run, or none
+			}
+			return out, err
+		}
+		if len(r.Changes) == 0 && r.Via == "" {
+			continue
+		}
+		out = append(out, r)
+		n += len(r.Changes)
+	}
+	return out, nil
+}
+
+// RecordChange is one stored change of a record, with its round.
+type RecordChange struct {
+	Round int
+	Time  time.Time
+	Via   string
+	model.Change
+}
+
+// RecordHistory reads every stored change of record id, oldest first.
+// Without a session it returns nil.
+func (t *Tracker) RecordHistory(id string) ([]RecordChange, error) {
+	s := t.Session()
+	if s == nil {
+		return nil, nil
+	}
+	var out []RecordChange
+	err := s.History(store.Filter{Entity: t.Name, Key: id}, func(e *store.Event) error {
+		out = append(out, RecordChange{Round: e.Round.Seq, Time: e.Round.Time, Via: e.Round.Via, Change: e.Change})
+		return nil
+	})
+	return out, err
 }

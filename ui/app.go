@@ -40,6 +40,7 @@ type Launch struct {
 type Opened struct {
 	Trackers []*track.Tracker
 	Company  *deltaclient.Company // nil when the service has no companies
+	Session  string               // the stored session's name; "" for none
 }
 
 // Run shows the TUI until the user quits. Its error says why the service
@@ -254,7 +255,7 @@ func (a *app) opened(msg openedMsg) tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
 	cfg := a.launch.Config
-	cfg.Context, cfg.Trackers = ctx, msg.opened.Trackers
+	cfg.Context, cfg.Trackers, cfg.Session = ctx, msg.opened.Trackers, msg.opened.Session
 	cfg.CanSwitchCompany = a.launch.Companies != nil && msg.opened.Company != nil
 	if co := msg.opened.Company; co != nil {
 		cfg.Company = co.Name

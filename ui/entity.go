@@ -25,11 +25,12 @@ const (
 // opDoneMsg is the result of one baseline or round, tagged with the entity
 // and the generation it was started in.
 type opDoneMsg struct {
-	entity int
-	gen    int
-	op     opKind
-	round  *model.Round
-	err    error
+	entity  int
+	gen     int
+	op      opKind
+	round   *model.Round
+	resumed *track.Resumed // set instead of round when a session resumed
+	err     error
 }
 
 // entity is the UI's state for one entity set.
@@ -50,7 +51,14 @@ type entity struct {
 	banner   *banner
 	location string // Location of the last 410, for the re-baseline
 
-	lines  []line // diff rows, newest round first
+	lines []line // diff rows, newest round first; a window, see trimRows
+	// older is the newest stored round that fell out of lines (0: none);
+	// scrolling past the last row reads it back from the session.
+	older        int
+	loadingOlder bool
+	// since is when the resumed session's last round ran, until the first
+	// round after the resume shows it in its header.
+	since  time.Time
 	diff   scroller
 	unseen int  // rounds that arrived while the user was scrolled down
 	polled bool // a delta round completed since the baseline
@@ -115,6 +123,11 @@ func (m *Model) start(i int, op opKind) tea.Cmd {
 		var err error
 		switch op {
 		case opBaseline:
+			// A stored session resumes instead: no baseline request.
+			res, rerr := tr.Resume()
+			if rerr != nil || res != nil {
+				return opDoneMsg{entity: i, gen: gen, op: op, resumed: res, err: rerr}
+			}
 			r, err = tr.Baseline(ctx, report)
 		case opRound:
 			r, err = tr.Poll(ctx, report)
@@ -143,8 +156,12 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 		if msg.op == opRebaseline {
 			e.location = ""
 		}
-		e.AddRound(msg.round)
-		m.addLines(e, msg.round)
+		if msg.resumed != nil {
+			m.resume(e, msg.resumed)
+		} else {
+			e.AddRound(msg.round)
+			m.addLines(e, msg.round)
+		}
 	}
 	if e.Status == model.Expired && msg.op == opRound && m.rebaselineOnGone {
 		e.banner = &banner{level: levelInfo, text: termtext.Sanitize(e.Name) + ": the delta link expired; taking a new baseline (--on-gone rebaseline). The changes made meanwhile will show as a re-baseline round."}
@@ -185,6 +202,12 @@ func (m *Model) addLines(e *entity, r *model.Round) {
 		return
 	}
 	nl := linesOf(r)
+	if !e.since.IsZero() && !r.Baseline {
+		nl[0].since, e.since = e.since, time.Time{}
+		if nl[0].kind == lineQuiet {
+			nl[0].kind = lineHeader // the first round after a resume always gets its header
+		}
+	}
 	lines := make([]line, 0, len(nl)+len(e.lines))
 	lines = append(lines, nl...)
 	e.lines = append(lines, e.lines...)
@@ -202,6 +225,102 @@ func (m *Model) addLines(e *entity, r *model.Round) {
 	}
 	if e.diff.cursor > 0 && !r.Baseline && nl[0].kind != lineQuiet {
 		e.unseen++
+	}
+	e.trimRows()
+}
+
+// Bounds of the rows kept in memory per entity. Following live (cursor in
+// the newest rows) keeps about maxRows; reading far back may hold up to
+// maxRowsBack before the oldest are let go again. Rows let go are read
+// back from the session store when scrolled to.
+const (
+	maxRows     = 2000
+	maxRowsBack = 4 * maxRows
+)
+
+// trimRows drops the oldest whole rounds beyond the window, remembering
+// the newest dropped round so it can be read back.
+func (e *entity) trimRows() {
+	limit := maxRows
+	if e.diff.cursor >= maxRows/2 {
+		limit = maxRowsBack // the user is reading old rows: keep them
+	}
+	if len(e.lines) <= limit {
+		return
+	}
+	cut := limit
+	for cut > 0 && e.lines[cut].kind != lineHeader && e.lines[cut].kind != lineQuiet {
+		cut-- // never split a round
+	}
+	if cut == 0 {
+		cut = limit
+	}
+	if r := e.lines[cut].round; r != nil && !r.Baseline && r.Seq > e.older {
+		e.older = r.Seq
+	}
+	clear(e.lines[cut:]) // let go of the rounds' records
+	e.lines = e.lines[:cut:cut]
+	if e.query != "" {
+		k := 0
+		for k < len(e.match) && e.match[k] < cut {
+			k++
+		}
+		e.match = e.match[:k]
+	}
+	e.diff.clamp(e.rows(), 1)
+}
+
+// resume shows a session picked up where an earlier run stopped: no
+// baseline was taken, and the next round is headed "since <time>".
+func (m *Model) resume(e *entity, r *track.Resumed) {
+	e.Records, e.Baselined, e.Status = r.Records, true, model.Tracking
+	e.since, e.older = r.Since, r.Seq
+	m.resumedAt = m.now()
+}
+
+// olderMsg brings stored rounds older than the rows in memory.
+type olderMsg struct {
+	entity int
+	rounds []*model.Round
+	err    error
+}
+
+// loadOlder reads the rounds before the oldest row of entity i from the
+// session, when the cursor reached the last row.
+func (m *Model) loadOlder(i int) tea.Cmd {
+	e := m.entities[i]
+	if e.older <= 0 || e.loadingOlder || e.diff.cursor < e.rows()-1 {
+		return nil
+	}
+	e.loadingOlder = true
+	tr, from := e.tracker, e.older
+	return func() tea.Msg {
+		rs, err := tr.StoredRounds(from, maxRows/4)
+		return olderMsg{entity: i, rounds: rs, err: err}
+	}
+}
+
+// addOlder appends stored rounds below the rows in memory.
+func (m *Model) addOlder(msg olderMsg) {
+	if msg.entity < 0 || msg.entity >= len(m.entities) {
+		return
+	}
+	e := m.entities[msg.entity]
+	e.loadingOlder = false
+	if msg.err != nil {
+		m.note = "older rounds: " + termtext.Sanitize(msg.err.Error())
+		return
+	}
+	e.older = 0
+	for _, r := range msg.rounds { // newest first, each older than the rows
+		at := len(e.lines)
+		e.lines = append(e.lines, linesOf(r)...)
+		if e.query != "" {
+			for _, k := range matchRows(e.lines[at:], e.query) {
+				e.match = append(e.match, at+k)
+			}
+		}
+		e.older = r.Seq - 1
 	}
 }
 

@@ -24,8 +24,11 @@ import (
 
 // Config is what the program needs from main.
 type Config struct {
-	Context  context.Context
-	Service  string // shown in the status bar; must carry no secrets
+	Context context.Context
+	Service string // shown in the status bar; must carry no secrets
+	// Session names the stored session the trackers commit to ("" for
+	// none); the status bar shows it and when it was last resumed.
+	Session  string
 	Trackers []*track.Tracker
 	Interval time.Duration // auto-refresh interval; 0 means 10s
 	// Concurrency is how many baselines run at once; 0 means 4. The rest
@@ -115,6 +118,9 @@ type Model struct {
 	record *recordView
 	tick   func() tea.Cmd // the countdown clock; tests stop it
 	note   string         // a short confirmation, like "copied"
+
+	session   string
+	resumedAt time.Time // when an entity last resumed from the session
 }
 
 // tickMsg drives the auto-refresh countdown, once a second.
@@ -141,7 +147,7 @@ func New(cfg Config) *Model {
 		cfg.Log = reqlog.New(1, nil)
 	}
 	m := &Model{
-		ctx: cfg.Context, service: cfg.Service, company: cfg.Company, switching: cfg.CanSwitchCompany, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
+		ctx: cfg.Context, service: cfg.Service, session: cfg.Session, company: cfg.Company, switching: cfg.CanSwitchCompany, now: cfg.Now, clipboard: cfg.Clipboard, log: cfg.Log,
 		styles: DefaultStyles(), keys: newKeyMap(), help: help.New(),
 		auto: !cfg.NoAuto, interval: cfg.Interval, concurrency: cfg.Concurrency, rebaselineOnGone: cfg.RebaselineOnGone, mouseOn: !cfg.NoMouse,
 		width: 80, height: 24, tick: tick,
@@ -205,6 +211,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 	case opDoneMsg:
 		cmd = m.finish(msg)
+	case olderMsg:
+		m.addOlder(msg)
+	case recordHistoryMsg:
+		if m.record != nil {
+			m.record.setHistory(msg, m.styles)
+		}
 	case spinner.TickMsg:
 		for _, e := range m.entities {
 			if p := e.progress.Load(); p != nil {
@@ -384,18 +396,22 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 
 func (m *Model) applyFilter() { m.panes[m.focus].SetFilter(m.filter.Value()) }
 
-func (m *Model) openRecord() {
+// openRecord opens the record under the cursor and, with a session,
+// starts reading the record's history from it.
+func (m *Model) openRecord() tea.Cmd {
 	_, e := m.selected()
 	if e == nil || e.rows() == 0 {
-		return
+		return nil
 	}
 	l := e.row(e.diff.cursor)
 	if l.change < 0 {
-		return
+		return nil
 	}
-	m.record = newRecordView(&l.round.Changes[l.change], e.Name, m.styles)
+	c := &l.round.Changes[l.change]
+	m.record = newRecordView(c, e.Name, m.styles)
 	m.record.setSize(m.width, m.bodyHeight())
 	m.mode = recordMode
+	return loadRecordHistory(e.tracker, c.ID, m.record)
 }
 
 func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {

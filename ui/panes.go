@@ -209,7 +209,7 @@ func (p *changesPane) Update(msg tea.KeyMsg) tea.Cmd {
 	e := p.entity()
 	switch {
 	case key.Matches(msg, k.Open):
-		p.m.openRecord()
+		return p.m.openRecord()
 	case key.Matches(msg, k.Back):
 		if e != nil && e.query != "" {
 			e.setQuery("")
@@ -221,6 +221,8 @@ func (p *changesPane) Update(msg tea.KeyMsg) tea.Cmd {
 		if e.diff.cursor == 0 {
 			e.unseen = 0
 		}
+		i, _ := p.m.selected()
+		return p.m.loadOlder(i)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/model"
+	"github.com/deltascope/deltascope/track"
 )
 
 // recordView shows one record as indented JSON, its changed fields marked
@@ -22,10 +24,13 @@ type recordView struct {
 	lines []string // styled, sanitised, before wrapping
 	vp    viewport.Model
 	width int
+	// history is how many stored changes of the record were added below
+	// its JSON (-1 until they arrive or without a session).
+	history int
 }
 
 func newRecordView(c *model.Change, entity string, st Styles) *recordView {
-	r := &recordView{json: c.Record}
+	r := &recordView{json: c.Record, history: -1}
 	kind := c.Kind.String()
 	if c.Kind == model.Deleted {
 		kind += " (" + reasonText(c.Reason) + "); the record as last known"
@@ -110,4 +115,56 @@ func (r *recordView) update(msg tea.Msg) tea.Cmd {
 func (r *recordView) view(h int) []string {
 	out := []string{"▸ " + r.title}
 	return append(out, strings.Split(r.vp.View(), "\n")...)
+}
+
+// recordHistoryMsg brings a record's stored history to its record view.
+type recordHistoryMsg struct {
+	view    *recordView // the view it was read for; another view drops it
+	changes []track.RecordChange
+	err     error
+}
+
+// loadRecordHistory reads id's history from the tracker's session, if it
+// has one.
+func loadRecordHistory(tr *track.Tracker, id string, v *recordView) tea.Cmd {
+	if tr == nil || tr.Session() == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		cs, err := tr.RecordHistory(id)
+		return recordHistoryMsg{view: v, changes: cs, err: err}
+	}
+}
+
+// setHistory adds the record's history below its JSON: every stored round
+// that touched it, field by field, oldest first.
+func (r *recordView) setHistory(msg recordHistoryMsg, st Styles) {
+	if msg.view != r {
+		return
+	}
+	lines := []string{"", st.Dim.Render("History from the session")}
+	switch {
+	case msg.err != nil:
+		lines = append(lines, "  "+termtext.Sanitize(msg.err.Error()))
+	case len(msg.changes) == 0:
+		lines = append(lines, st.Dim.Render("  No stored round touched this record (it has not changed since the baseline)."))
+	}
+	for _, c := range msg.changes {
+		head := fmt.Sprintf("  round %d · %s · %s", c.Round, c.Time.Format("2006-01-02 15:04:05"), c.Kind)
+		if c.Via != "" {
+			head += " (" + c.Via + ")"
+		}
+		if c.Kind == model.Deleted {
+			head += " · " + reasonText(c.Reason)
+		}
+		lines = append(lines, head)
+		for _, f := range c.Fields {
+			lines = append(lines, "      "+termtext.Sanitize(f.Path)+": "+termtext.Sanitize(string(orNone(f.Old)))+" -> "+termtext.Sanitize(string(orNone(f.New))))
+		}
+	}
+	r.lines = append(r.lines, lines...)
+	r.history = len(msg.changes)
+	w := r.width
+	r.width = -1 // rewrap with the history
+	r.setSize(w, r.vp.Height+1)
 }

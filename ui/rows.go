@@ -30,8 +30,11 @@ type line struct {
 	change int // index in round.Changes; -1 for the header
 	field  int // index in the change's Fields, for lineField
 	first  int // for lineQuiet: the first empty round; round is the last
-	text   string
-	built  bool
+	// since, on the header of the first round after a session resumed, is
+	// the time of the last round the session had stored.
+	since time.Time
+	text  string
+	built bool
 	// styled is text rendered for width styledW.
 	styled  string
 	styledW int
@@ -82,6 +85,9 @@ func (l *line) build() string {
 	r := l.round
 	switch l.kind {
 	case lineHeader:
+		if !l.since.IsZero() {
+			return fmt.Sprintf("round %d · since %s · +%d ~%d -%d", r.Seq, l.since.Format("15:04:05"), r.Added, r.Updated, r.Deleted)
+		}
 		return headerText(r)
 	case lineQuiet:
 		if l.first == r.Seq {

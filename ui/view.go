@@ -113,6 +113,13 @@ func (m *Model) statusBar() string {
 	if m.note != "" {
 		parts = append(parts, m.note)
 	}
+	if m.session != "" {
+		s := "session " + termtext.Sanitize(m.session)
+		if !m.resumedAt.IsZero() {
+			s += " · resumed " + m.resumedAt.Format("15:04")
+		}
+		parts = append([]string{s}, parts...)
+	}
 	rest := " │ " + strings.Join(parts, " │ ")
 	head := " deltascope"
 	if m.company != "" {
