@@ -220,7 +220,8 @@ func failure(stderr io.Writer, cmdPath string, err error) int {
 	fmt.Fprintf(stderr, "%s: %s\n", cmdPath, termtext.Sanitize(err.Error()))
 	var ue usageError
 	var ce *deltaclient.CompanyChoiceError
-	if errors.As(err, &ue) || errors.As(err, &ce) {
+	var unknown *deltaclient.UnknownEntityError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &unknown) {
 		return exitUsage
 	}
 	return exitFailure

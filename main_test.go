@@ -112,6 +112,7 @@ func TestWatchExitCodes(t *testing.T) {
 		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
 		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},
 		{"bad header", []string{"watch", "--header", "nocolon"}, 2, "must look like 'Name: value'"},
+		{"unknown entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "custmers"}, 2, "did you mean customers?"},
 		{"TUI interval too short", []string{"--interval", "1ms"}, 2, "deltascope: --interval 1ms: must be between 2s and 5m"},
 		{"TUI interval too long", []string{"-i", "1h"}, 2, "--interval 1h: must be between 2s and 5m"},
 		{"TUI concurrency", []string{"--concurrency", "0"}, 2, "--concurrency 0: must be at least 1"},

@@ -105,6 +105,18 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 		}
 		return nil
 	}
+	if doc == nil {
+		// A company URL: the root's service document is only needed to
+		// check the names, so a root that will not serve it is no error.
+		doc, _ = c.ServiceDocument(ctx, root)
+	}
+	if len(doc) > 0 {
+		// Check the names first: a typo gets the nearest names, not a 404
+		// on its baseline.
+		if err := checkEntities(t.Entities, doc); err != nil {
+			return err
+		}
+	}
 	for _, e := range t.Entities {
 		d.Sources = append(d.Sources, Source{Name: e, URL: base + "/" + e})
 	}
