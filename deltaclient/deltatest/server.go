@@ -99,6 +99,9 @@ type Server struct {
 // client with a service that holds still).
 func (s *Server) PauseChanges() { s.paused.Store(true) }
 
+// ResumeChanges starts the change generator again after PauseChanges.
+func (s *Server) ResumeChanges() { s.paused.Store(false) }
+
 type company struct {
 	id, name string
 	sets     map[string]*entitySet
