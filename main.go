@@ -277,22 +277,22 @@ type probeFlags struct {
 func (p *probeFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&p.json, "json", "j", false, "print a JSON array instead of a table")
 	fs.IntVar(&p.concurrency, "concurrency", 4, "entities probed at once")
-	fs.IntVar(&p.pages, "pages", 3, "pages of one record to follow looking for a deltaLink")
+	fs.IntVar(&p.pages, "pages", 2, "pages to read of each set looking for a deltaLink: 1 or 2, whatever size the server sends")
 }
 
 func runProbe(ctx context.Context, p probeFlags, stdout, stderr io.Writer) (int, error) {
 	if p.concurrency < 1 {
 		return exitUsage, usageError(fmt.Sprintf("--concurrency %d: must be at least 1", p.concurrency))
 	}
-	if p.pages < 1 {
-		return exitUsage, usageError(fmt.Sprintf("--pages %d: must be at least 1", p.pages))
+	if p.pages < 1 || p.pages > deltaclient.ProbePages {
+		return exitUsage, usageError(fmt.Sprintf("--pages %d: must be 1 or 2 (probe never reads more of a set)", p.pages))
 	}
 	s, err := p.conn.connect(ctx)
 	if err != nil {
 		return exitFailure, err
 	}
 	defer s.close()
-	return headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Concurrency: p.concurrency, MaxPages: p.pages, JSON: p.json, BusinessCentral: s.discovery.BusinessCentral}, stdout, stderr), nil
+	return headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Secrets: s.log.Secrets(), Concurrency: p.concurrency, MaxPages: p.pages, JSON: p.json, BusinessCentral: s.discovery.BusinessCentral}, stdout, stderr), nil
 }
 
 type demoFlags struct {

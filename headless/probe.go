@@ -27,25 +27,30 @@ type ProbeRow struct {
 // ProbeOptions configure a probe run.
 type ProbeOptions struct {
 	Trackers    []*track.Tracker
-	Concurrency int  // parallel probes; 0 means 4
-	MaxPages    int  // pages of one record to follow; 0 means 3
-	JSON        bool // an array of objects instead of a table
+	Concurrency int // parallel probes; 0 means 4
+	MaxPages    int // pages to read of each set; 0 and more than 2 mean 2
+	// Secrets is the session's redactor for everything printed.
+	Secrets Redactor
+	JSON    bool // an array of objects instead of a table
 	// BusinessCentral adds the v22/2024 wave 1 deprecation note when
 	// no entity says yes.
 	BusinessCentral bool
 }
 
 // Probe asks every tracker's entity set whether it supports delta requests,
-// with pages of one record, a few at a time, and prints a table or JSON.
-// It returns the exit code: 0 when the probe ran, 1 when no entity could
-// be reached.
+// reading at most two pages of each (of one record when the server honours
+// the page size), a few sets at a time, and prints a table or JSON. It
+// returns the exit code: 0 when every set got a yes or no, ExitProbeError
+// when some set's verdict is error (the table still shows all), 1 when no
+// set could be reached.
 func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
-	if opts.MaxPages <= 0 {
-		opts.MaxPages = 3
+	if opts.MaxPages <= 0 || opts.MaxPages > deltaclient.ProbePages {
+		opts.MaxPages = deltaclient.ProbePages
 	}
+	out := &output{stdout: stdout, stderr: stderr, secrets: opts.Secrets}
 	rows := make([]ProbeRow, len(opts.Trackers))
 	sem := make(chan struct{}, opts.Concurrency)
 	var wg sync.WaitGroup
@@ -56,8 +61,12 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			r := t.Client.Probe(ctx, t.URL, opts.MaxPages)
-			rows[i] = ProbeRow{Entity: termtext.Sanitize(t.Name), URL: termtext.Sanitize(t.URL), Supports: string(r.Support),
-				Evidence: termtext.Sanitize(r.Evidence), PreferenceApplied: r.PreferenceApplied, Status: r.Status}
+			url := t.URL
+			if opts.Secrets != nil {
+				url = opts.Secrets.URL(url)
+			}
+			rows[i] = ProbeRow{Entity: termtext.Sanitize(out.redact(t.Name)), URL: termtext.Sanitize(url), Supports: string(r.Support),
+				Evidence: termtext.Sanitize(out.redact(r.Evidence)), PreferenceApplied: r.PreferenceApplied, Status: r.Status}
 		}()
 	}
 	wg.Wait()
@@ -76,8 +85,11 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 		}
 		tw.Flush()
 	}
-	reached, no, yes := 0, 0, 0
+	reached, no, yes, failed := 0, 0, 0, 0
 	for _, r := range rows {
+		if r.Supports == string(deltaclient.ProbeFailed) {
+			failed++
+		}
 		if r.Supports == string(deltaclient.Supported) {
 			yes++
 		}
@@ -92,8 +104,12 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 		fmt.Fprintln(stdout, "\nNote: Business Central deprecated delta links in v22 and stopped serving them from 2024 release wave 1;\non such a service every entity says no: it is the service, not deltascope.")
 	}
 	if reached == 0 && len(rows) > 0 {
-		fmt.Fprintf(stderr, "deltascope probe: could not reach the service: %s\n", strings.TrimSpace(rows[0].Evidence))
+		out.say("probe: could not reach the service: %s", strings.TrimSpace(rows[0].Evidence))
 		return ExitFailure
+	}
+	if failed > 0 {
+		out.say("probe: %d of %d entity sets could not be probed (verdict error); see the table", failed, len(rows))
+		return ExitProbeError
 	}
 	return ExitOK
 }

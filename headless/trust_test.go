@@ -361,3 +361,36 @@ func TestWatchNDJSONIsValidUTF8(t *testing.T) {
 	}
 	assertInert(t, "stdout", r.stdout)
 }
+
+// Point 17: an entity whose verdict is error makes probe exit
+// ExitProbeError, with the whole table still printed; none reachable is 1.
+func TestProbeExitCodeForAnErrorVerdict(t *testing.T) {
+	t.Parallel()
+	a := newOrigin(t)
+	a.json("/svc/", 200, `{"value":[{"name":"good","url":"good"},{"name":"broken","url":"broken"}]}`)
+	a.handle("/svc/good", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Preference-Applied", "odata.track-changes")
+		w.Write([]byte(`{"value":[{"id":"1"}],"@odata.deltaLink":"/svc/good?t=1"}`))
+	})
+	a.json("/svc/broken", 403, `{"error":{"code":"Forbidden","message":"no access"}}`)
+	trackers, _, err := track.Open(context.Background(), &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}}, deltaclient.Target{URL: a.srv.URL + "/svc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := Probe(context.Background(), ProbeOptions{Trackers: trackers}, &out, &errOut)
+	if code != ExitProbeError || !strings.Contains(out.String(), "good    yes") || !strings.Contains(out.String(), "broken  error") {
+		t.Errorf("exit %d, want %d; table:\n%s", code, ExitProbeError, out.String())
+	}
+	if !strings.Contains(errOut.String(), "1 of 2 entity sets could not be probed") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+	// Reaching no set at all is a failure to run: exit 1.
+	down := newOrigin(t)
+	url := down.srv.URL + "/svc/items"
+	down.srv.Close()
+	code = Probe(context.Background(), ProbeOptions{Trackers: []*track.Tracker{track.New("items", url, &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}})}}, &out, &errOut)
+	if code != ExitFailure {
+		t.Errorf("unreachable service: exit %d, want 1", code)
+	}
+}

@@ -22,6 +22,9 @@ const (
 	ExitUsage       = 2
 	ExitUnsupported = 3
 	ExitGone        = 4
+	// ExitProbeError: probe ran, and at least one entity set's verdict is
+	// error (unreachable, refused, malformed); the table shows which.
+	ExitProbeError = 5
 )
 
 // WatchOptions configure a watch run.
