@@ -10,6 +10,7 @@ type keyMap struct {
 	Tab, Up, Down, Top, Bottom, PageUp, PageDown          key.Binding
 	Open, Back, Filter, Help, Copy, Log, Quit             key.Binding
 	Company                                               key.Binding
+	Curl, DeltaLink                                       key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -35,6 +36,8 @@ func newKeyMap() keyMap {
 		Copy:          key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
 		Log:           key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "request log")),
 		Company:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "company")),
+		Curl:          key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy curl")),
+		DeltaLink:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delta link")),
 		Quit:          key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
@@ -44,6 +47,6 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Refresh, k.RefreshAll, k.Auto, k.Slower, k.Faster, k.Rebaseline, k.RebaselineAll},
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Tab, k.Open, k.Back, k.Copy, k.Filter, k.Log, k.Company, k.Help, k.Quit},
+		{k.Tab, k.Open, k.Back, k.Copy, k.Filter, k.Log, k.Curl, k.DeltaLink, k.Company, k.Help, k.Quit},
 	}
 }

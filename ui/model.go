@@ -62,6 +62,7 @@ const (
 	helpMode
 	recordMode
 	logMode
+	requestMode // a request of the log, or an entity's delta link
 )
 
 // intervals are the steps of + and -, from MinInterval to MaxInterval.
@@ -111,6 +112,10 @@ type Model struct {
 
 	log       *reqlog.Log
 	logScroll scroller
+	logAnchor int // the log's total when logScroll.cursor was placed
+
+	request     *detailView
+	requestFrom mode // where the detail was opened; esc returns there
 
 	helpScroll scroller
 	helpFrom   mode // where ? was pressed; closing the help returns there
@@ -209,6 +214,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
+	case deltaLinkMsg:
+		if m.mode == normalMode {
+			m.showDeltaLink(msg)
+		}
 	case opDoneMsg:
 		cmd = m.finish(msg)
 	case olderMsg:
@@ -286,6 +295,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.recordKey(msg)
 	case logMode:
 		return m.logKey(msg)
+	case requestMode:
+		return m.requestKey(msg)
 	}
 	i, e := m.selected()
 	k := m.keys
@@ -295,7 +306,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.openHelp()
 	case key.Matches(msg, k.Log):
-		m.mode, m.logScroll = logMode, scroller{}
+		m.mode, m.logScroll, m.logAnchor = logMode, scroller{}, m.log.Total()
+	case key.Matches(msg, k.DeltaLink) && k.DeltaLink.Enabled():
+		return m.deltaLink()
 	case key.Matches(msg, k.Tab):
 		m.focus = 1 - m.focus
 	case key.Matches(msg, k.Filter):
@@ -456,10 +469,10 @@ func (m *Model) keysFor(md mode) keyMap {
 	k.Log.SetEnabled(normal || md == logMode)
 	k.Faster.SetEnabled(normal && m.interval > intervals[0])
 	k.Slower.SetEnabled(normal && m.interval < intervals[len(intervals)-1])
-	k.Open.SetEnabled(normal && (m.focus == focusList || (e != nil && e.rows() > 0)))
+	k.Open.SetEnabled(normal && (m.focus == focusList || (e != nil && e.rows() > 0)) || md == logMode && m.log.Len() > 0)
 	// One rule for q: it quits from the main screen and goes back from a
 	// view (record, log, help), as esc does.
-	view := md == recordMode || md == helpMode || md == logMode
+	view := md == recordMode || md == helpMode || md == logMode || md == requestMode
 	back := view || md == filterMode || (normal && (m.focus == focusChanges || m.list.query != ""))
 	k.Back.SetEnabled(back)
 	if view {
@@ -468,6 +481,16 @@ func (m *Model) keysFor(md mode) keyMap {
 		k.Back.SetHelp("esc", "back")
 	}
 	k.Copy.SetEnabled(md == recordMode)
+	k.Curl.SetEnabled(md == logMode && m.log.Len() > 0 || md == requestMode && m.request != nil && m.request.copy != "")
+	switch {
+	case md == requestMode && m.requestFrom == normalMode:
+		k.Curl.SetHelp("c", "copy link")
+	case md == requestMode || md == logMode:
+		k.Curl.SetHelp("c", "copy curl")
+	default:
+		k.Curl.SetHelp("c", "curl (in log)")
+	}
+	k.DeltaLink.SetEnabled(normal && e != nil)
 	k.Help.SetEnabled(md != filterMode)
 	k.Quit.SetEnabled(normal)
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown} {
@@ -481,6 +504,9 @@ func (m *Model) resize() {
 	m.changes.SetSize(m.diffWidth(), m.bodyHeight())
 	if m.record != nil {
 		m.record.setSize(m.width, m.bodyHeight())
+	}
+	if m.request != nil {
+		m.request.setSize(m.width, m.bodyHeight())
 	}
 	m.help.Width = m.width
 }

@@ -356,10 +356,13 @@ func (h helpLine) ShortHelp() []key.Binding {
 		out = append(out, h.m.panes[h.m.focus].Help()...)
 	} else {
 		out = append(out, k.Back)
+		if h.m.mode == logMode {
+			out = append(out, k.Open)
+		}
 	}
 	// Most needed first: a narrow terminal cuts the line's end, and ? shows
 	// the rest.
-	return append(out, k.Copy, k.Refresh, k.Rebaseline, k.RebaselineAll, k.Help, k.Quit, k.Tab, k.Auto, k.Filter, k.Log, k.Company)
+	return append(out, k.Copy, k.Curl, k.Refresh, k.Rebaseline, k.RebaselineAll, k.Help, k.Quit, k.Tab, k.Auto, k.Filter, k.DeltaLink, k.Log, k.Company)
 }
 
 func (h helpLine) FullHelp() [][]key.Binding { return h.m.keys.FullHelp() }

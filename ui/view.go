@@ -56,6 +56,8 @@ func (m *Model) View() string {
 		body = m.record.view(m.bodyHeight())
 	case logMode:
 		body = m.logView(m.bodyHeight())
+	case requestMode:
+		body = m.request.view()
 	default:
 		body = m.body()
 	}
