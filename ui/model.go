@@ -482,13 +482,10 @@ func (m *Model) keysFor(md mode) keyMap {
 	}
 	k.Copy.SetEnabled(md == recordMode)
 	k.Curl.SetEnabled(md == logMode && m.log.Len() > 0 || md == requestMode && m.request != nil && m.request.copy != "")
-	switch {
-	case md == requestMode && m.requestFrom == normalMode:
+	if md == requestMode && m.requestFrom == normalMode {
 		k.Curl.SetHelp("c", "copy link")
-	case md == requestMode || md == logMode:
+	} else {
 		k.Curl.SetHelp("c", "copy curl")
-	default:
-		k.Curl.SetHelp("c", "curl (in log)")
 	}
 	k.DeltaLink.SetEnabled(normal && e != nil)
 	k.Help.SetEnabled(md != filterMode)
