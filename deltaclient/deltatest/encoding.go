@@ -94,7 +94,12 @@ func (c *cursor) appendPage(body []byte, offset, end int) []byte {
 	body = slices.Grow(body, size)
 	body = append(body, `{"@odata.context":"`...)
 	body = append(body, c.context...)
-	body = append(body, `","value":[`...)
+	body = append(body, '"')
+	if offset == 0 && c.counted {
+		body = append(body, `,"@odata.count":`...)
+		body = strconv.AppendInt(body, int64(c.count), 10)
+	}
+	body = append(body, `,"value":[`...)
 	var scratch members
 	for i := offset; i < end; i++ {
 		if i > offset {

@@ -259,23 +259,3 @@ func genHostile(g *gen, id string, m *members) {
 func mutateHostile(s *Server, r *record) []field {
 	return []field{f("displayName", hostileValues[s.rng.IntN(len(hostileValues))])}
 }
-
-// serveMetadata answers a small CSDL document with the key of each type.
-func (s *Server) serveMetadata(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/xml")
-	var b strings.Builder
-	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices><Schema Namespace="Microsoft.NAV" xmlns="http://docs.oasis-open.org/odata/ns/edm">`)
-	for _, name := range s.companies[0].setOrder {
-		if s.companies[0].sets[name].noDelta {
-			fmt.Fprintf(&b, `<EntityType Name="%s"><Key><PropertyRef Name="lineNumber"/></Key><Property Name="lineNumber" Type="Edm.Int32" Nullable="false"/></EntityType>`, name)
-			continue
-		}
-		fmt.Fprintf(&b, `<EntityType Name="%s"><Key><PropertyRef Name="id"/></Key><Property Name="id" Type="Edm.Guid" Nullable="false"/></EntityType>`, name)
-	}
-	b.WriteString(`<EntityContainer Name="NAV">`)
-	for _, name := range s.companies[0].setOrder {
-		fmt.Fprintf(&b, `<EntitySet Name="%s" EntityType="Microsoft.NAV.%s"/>`, name, name)
-	}
-	b.WriteString(`</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>`)
-	w.Write([]byte(b.String()))
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,6 +18,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.Requests++
 	s.mu.Unlock()
+	w.Header().Set("OData-Version", s.odataVersion())
 	if r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, "BadRequest_MethodNotAllowed", "The demo service is read-only over HTTP.")
 		return
@@ -47,15 +49,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "BadRequest_NotFound", fmt.Sprintf("The company %q does not exist.", cid))
 			return
 		}
-		es := c.sets[set]
-		if es == nil {
-			writeError(w, http.StatusNotFound, "BadRequest_NotFound", fmt.Sprintf("Resource not found for the segment '%s'.", set))
+		s.serveSet(w, r, base, c, set)
+	default:
+		// The service document lists each set at the root, as Business
+		// Central does; there it is the first company's.
+		name := strings.TrimPrefix(path, "/")
+		if set, _ := strings.CutSuffix(name, "/$count"); !strings.Contains(set, "/") && s.companies[0].sets[set] != nil {
+			s.serveSet(w, r, base, s.companies[0], name)
 			return
 		}
-		s.serveCollection(w, r, fmt.Sprintf("%s/companies(%s)", base, cid), c, es)
-	default:
 		writeError(w, http.StatusNotFound, "BadRequest_NotFound", "The request URI is not valid.")
 	}
+}
+
+// serveSet answers a set of company c, or its /$count.
+func (s *Server) serveSet(w http.ResponseWriter, r *http.Request, base string, c *company, set string) {
+	set, count := strings.CutSuffix(set, "/$count")
+	es := c.sets[set]
+	if es == nil {
+		writeError(w, http.StatusNotFound, "BadRequest_NotFound", fmt.Sprintf("Resource not found for the segment '%s'.", set))
+		return
+	}
+	if count {
+		s.serveCount(w, r, es)
+		return
+	}
+	s.serveCollection(w, r, fmt.Sprintf("%s/companies(%s)", base, c.id), c, es)
 }
 
 func (s *Server) company(id string) *company {
@@ -112,6 +131,7 @@ type token struct {
 	Epoch   int    `json:"e"`
 	Issued  int64  `json:"t"`
 	Filter  string `json:"f,omitempty"`
+	Select  string `json:"l,omitempty"`
 }
 
 func (t token) encode() string {
@@ -137,6 +157,8 @@ type cursor struct {
 	recs     []*record
 	context  string
 	final    string // the deltaLink for the last page; "" for no tracking
+	count    int    // @odata.count for the first page, when counted
+	counted  bool
 	pageSize int
 	// pages caches each page's encoded body up to its value array, by
 	// offset: the same listing is served again without re-encoding while
@@ -199,32 +221,42 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		return
 	}
 
-	if es.noDelta {
-		if track {
+	if dt, ok := q["deltaToken"]; ok && !es.noDelta && !s.opts.NoDelta {
+		s.serveDelta(w, r, dt, c, es, collURL, ctxBase, maxPage)
+		return
+	}
+	qo, err := parseQuery(q)
+	if err != nil {
+		writeQueryError(w, err)
+		return
+	}
+	if es.noDelta || s.opts.NoDelta {
+		if track && es.noDelta {
 			s.mu.Lock()
 			s.stats.Unsupported++
 			s.mu.Unlock()
 			writeError(w, http.StatusInternalServerError, "Internal_ServerError", "Entity does not support delta requests.  CorrelationId:  "+s.correlationID()+".")
 			return
 		}
-		cur := &cursor{items: es.rowsOnly, context: ctxBase, pageSize: s.pageSize(maxPage)}
+		// Since 2024 wave 1 Business Central ignores the preference: a
+		// plain collection, no Preference-Applied, no deltaLink.
+		track = false
+	}
+	if es.noDelta {
+		recs := make([]*record, len(es.rowsOnly))
+		for i, raw := range es.rowsOnly {
+			recs[i] = &record{raw: raw}
+		}
+		recs, items, total := qo.list(recs)
+		cur := &cursor{recs: recs, items: items, context: ctxBase, pageSize: s.pageSize(maxPage)}
+		cur.count, cur.counted = total, qo.count
 		s.writePage(w, r, cur, s.keepCursor(cur), 0, collURL, false, maxPage)
 		return
 	}
 
-	if dt, ok := q["deltaToken"]; ok {
-		s.serveDelta(w, r, dt, c, es, collURL, ctxBase, maxPage)
-		return
-	}
-
-	flt, err := parseFilter(q["$filter"])
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "BadRequest", err.Error())
-		return
-	}
 	s.mu.Lock()
 	// An unchanged set gives the same listing: reuse it, pages and all.
-	key := fmt.Sprintf("%s|%d|%d|%q|%d", ctxBase, es.lastVersion(), es.epoch, q["$filter"], s.pageSize(maxPage))
+	key := fmt.Sprintf("%s|%d|%d|%s|%d", ctxBase, es.lastVersion(), es.epoch, qo.key(), s.pageSize(maxPage))
 	var cur *cursor
 	id, reused := s.listings[key]
 	if old := s.cursors[id]; reused && old != nil {
@@ -233,18 +265,23 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 	} else {
 		recs := make([]*record, 0, len(es.current))
 		for _, id := range es.order {
-			if rec := es.current[id]; rec != nil && flt.matches(rec) {
+			if rec := es.current[id]; rec != nil {
 				recs = append(recs, rec)
 			}
 		}
-		cur = &cursor{recs: recs, context: ctxBase, pageSize: s.pageSize(maxPage), pages: &pageCache{pages: map[int][]byte{}}}
+		recs, items, total := qo.list(recs)
+		cur = &cursor{recs: recs, items: items, context: ctxBase, pageSize: s.pageSize(maxPage), pages: &pageCache{pages: map[int][]byte{}}}
+		cur.count, cur.counted = total, qo.count
 		reused = false
 	}
 	cur.final = ""
 	if track {
 		t := token{Company: s.companyIndex(c), Set: es.name, From: s.version, Epoch: es.epoch, Issued: s.opts.Now().UnixNano()}
-		if flt != nil {
-			t.Filter = flt.text
+		if qo.filter != nil {
+			t.Filter = qo.filter.text
+		}
+		if qo.sel != nil {
+			t.Select = strings.Join(qo.sel, ",")
 		}
 		cur.final = collURL + "?deltaToken=" + t.encode()
 		s.stats.Baselines++
@@ -259,6 +296,59 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 	}
 	s.mu.Unlock()
 	s.writePage(w, r, cur, id, 0, collURL, track, maxPage)
+}
+
+// serveCount answers /$count: the number of records matching $filter, as
+// text.
+func (s *Server) serveCount(w http.ResponseWriter, r *http.Request, es *entitySet) {
+	q := rawQuery(r.URL.RawQuery)
+	for k := range q {
+		if strings.HasPrefix(k, "$") && !strings.EqualFold(k, "$filter") {
+			writeError(w, http.StatusNotImplemented, "NotImplemented", "/$count takes $filter only, not "+k+".")
+			return
+		}
+	}
+	flt, err := parseFilter(q["$filter"])
+	if err != nil {
+		writeQueryError(w, err)
+		return
+	}
+	n := 0
+	if es.noDelta {
+		for _, raw := range es.rowsOnly {
+			if flt.matches(&record{raw: raw}) {
+				n++
+			}
+		}
+	} else {
+		s.mu.Lock()
+		for _, rec := range es.current {
+			if flt.matches(rec) {
+				n++
+			}
+		}
+		s.mu.Unlock()
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte(strconv.Itoa(n)))
+}
+
+func writeQueryError(w http.ResponseWriter, err error) {
+	status, code := http.StatusBadRequest, "BadRequest"
+	var qe *queryError
+	if errors.As(err, &qe) && qe.status == http.StatusNotImplemented {
+		status, code = http.StatusNotImplemented, "NotImplemented"
+	}
+	writeError(w, status, code, err.Error())
+}
+
+// odataVersion is the protocol version the service answers with: 4.01
+// when it encodes removals the 4.01 way.
+func (s *Server) odataVersion() string {
+	if s.opts.Deletions == Deletions401 {
+		return "4.01"
+	}
+	return "4.0"
 }
 
 func (s *Server) serveDelta(w http.ResponseWriter, r *http.Request, raw string, c *company, es *entitySet, collURL, ctxBase string, maxPage int) {
@@ -281,6 +371,10 @@ func (s *Server) serveDelta(w http.ResponseWriter, r *http.Request, raw string, 
 		return
 	}
 	flt, _ := parseFilter(t.Filter)
+	var proj *query
+	if t.Select != "" {
+		proj = &query{sel: strings.Split(t.Select, ",")}
+	}
 	s.mu.Lock()
 	to := s.version
 	var items [][]byte
@@ -289,15 +383,15 @@ func (s *Server) serveDelta(w http.ResponseWriter, r *http.Request, raw string, 
 		was, is := flt.matches(before), flt.matches(after)
 		switch {
 		case is && was && s.opts.PartialUpdates:
-			items = append(items, partial(before, after))
+			items = append(items, proj.project(partial(before, after)))
 		case is:
-			items = append(items, after.json())
+			items = append(items, proj.project(after.json()))
 		case was:
 			reason := "deleted"
 			if after != nil {
 				reason = "changed"
 			}
-			items = append(items, s.removal(ctxBase, collURL, id, reason))
+			items = append(items, s.removal(ctxBase, collURL, es.name, id, reason))
 		}
 	}
 	items = s.duplicate(items)
@@ -320,11 +414,12 @@ func (s *Server) writeGone(w http.ResponseWriter, collURL, filter string) {
 }
 
 // removal encodes a deleted-entity entry in the configured OData version.
-func (s *Server) removal(ctxBase, collURL, id, reason string) []byte {
+func (s *Server) removal(ctxBase, collURL, es, id, reason string) []byte {
 	if s.opts.Deletions == Deletions401 {
 		return fmt.Appendf(nil, `{"@removed":{"reason":%q},"@id":%q}`, reason, collURL+"("+id+")")
 	}
-	return fmt.Appendf(nil, `{"@odata.context":%q,"id":%q,"reason":%q}`, ctxBase+"/$deletedEntity", id, reason)
+	// 4.0 JSON format: id is the entity-id, which may be relative.
+	return fmt.Appendf(nil, `{"@odata.context":%q,"id":%q,"reason":%q}`, ctxBase+"/$deletedEntity", es+"("+id+")", reason)
 }
 
 // partial encodes only what changed between two versions, plus the id and
@@ -430,7 +525,6 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, 
 	link = append(link, '}')
 	h := w.Header()
 	h.Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true")
-	h.Set("OData-Version", "4.0")
 	var pa []string
 	if applied {
 		pa = append(pa, "odata.track-changes")
@@ -455,7 +549,9 @@ func requestID(offset int, cursor string) string {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal")
-	w.Header().Set("OData-Version", "4.0")
+	if w.Header().Get("OData-Version") == "" {
+		w.Header().Set("OData-Version", "4.0")
+	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }

@@ -23,7 +23,7 @@ import (
 
 // Deletion encodings.
 const (
-	Deletions40  = "4.0"  // {"@odata.context": ".../$deletedEntity", "id": .., "reason": ..}
+	Deletions40  = "4.0"  // {"@odata.context": ".../$deletedEntity", "id": "customers(..)", "reason": ..}
 	Deletions401 = "4.01" // {"@removed": {"reason": ..}, "@id": "customers(..)"}
 )
 
@@ -43,6 +43,10 @@ type Options struct {
 	// PartialUpdates sends only the changed fields of an update (and the
 	// id), as Microsoft Graph does.
 	PartialUpdates bool
+	// NoDelta serves every set as Business Central does since 2024 release
+	// wave 1: Prefer: odata.track-changes is ignored and no collection
+	// carries a deltaLink (demo --delta off).
+	NoDelta bool
 	// TokenTTL expires delta links older than this; 0 means never.
 	TokenTTL time.Duration
 	// ChangeEvery runs the change generator at this pace; 0 means off.

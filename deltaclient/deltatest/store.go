@@ -1,8 +1,6 @@
 package deltatest
 
 import (
-	"bytes"
-
 	"github.com/go-json-experiment/json/jsontext"
 
 	"encoding/base64"
@@ -240,49 +238,4 @@ func jsonValue(v any) ([]byte, error) {
 		return []byte(v), nil
 	}
 	return json.Marshal(v)
-}
-
-// filter is the one $filter form the demo understands: field eq literal.
-type filter struct {
-	text  string // as given, for links
-	field string
-	value []byte // the literal as JSON
-}
-
-func parseFilter(q string) (*filter, error) {
-	if q == "" {
-		return nil, nil
-	}
-	var name, lit string
-	if _, err := fmt.Sscanf(q, "%s eq %s", &name, &lit); err != nil {
-		return nil, fmt.Errorf("only \"field eq 'value'\" filters are supported here, not %q", q)
-	}
-	i := len(name) + len(" eq ")
-	if i > len(q) {
-		return nil, fmt.Errorf("bad filter %q", q)
-	}
-	lit = q[i:]
-	var value []byte
-	switch {
-	case len(lit) >= 2 && lit[0] == '\'' && lit[len(lit)-1] == '\'':
-		value = jsonString(string(bytes.ReplaceAll([]byte(lit[1:len(lit)-1]), []byte("''"), []byte("'"))))
-	case lit == "true" || lit == "false":
-		value = []byte(lit)
-	default:
-		if _, err := strconv.ParseFloat(lit, 64); err != nil {
-			return nil, fmt.Errorf("bad literal %q in filter", lit)
-		}
-		value = []byte(lit)
-	}
-	return &filter{text: q, field: name, value: value}, nil
-}
-
-func (f *filter) matches(r *record) bool {
-	if r == nil {
-		return false
-	}
-	if f == nil {
-		return true
-	}
-	return bytes.Equal(rawjson.Lookup(r.json(), f.field), f.value)
 }
