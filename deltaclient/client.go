@@ -101,22 +101,43 @@ type Result struct {
 // for, following every nextLink; the deltaLink comes from the last page.
 // A collection without a deltaLink is an *UnsupportedError.
 func (c *Client) Baseline(ctx context.Context, url string, progress func(Progress)) (*Result, error) {
-	return c.run(ctx, url, true, progress, nil)
+	return c.run(ctx, url, modeBaseline, progress, nil)
 }
 
 // BaselinePages is Baseline handing each page's entries to page as it
 // arrives, in order, instead of collecting them in the Result: the caller
 // builds its snapshot while the next pages are still decoding. On error
-// what page received is incomplete and must be discarded.
+// what page received is incomplete and must be discarded, with one
+// exception: an *UnsupportedError with NoDeltaLink comes with the Result,
+// after every page was handed to page, so what page received is the whole
+// collection as a plain read (polling keeps it as its first snapshot).
 func (c *Client) BaselinePages(ctx context.Context, url string, progress func(Progress), page func([]Entry)) (*Result, error) {
-	return c.run(ctx, url, true, progress, page)
+	return c.run(ctx, url, modeBaseline, progress, page)
+}
+
+// ReadPages reads the collection at url without asking for change
+// tracking, following every nextLink, and hands each page's entries to
+// page as it arrives; a deltaLink, if any, is kept in the Result but none
+// is needed. Polling reads entity sets that have no delta links with it.
+// On error what page received is incomplete and must be discarded.
+func (c *Client) ReadPages(ctx context.Context, url string, progress func(Progress), page func([]Entry)) (*Result, error) {
+	return c.run(ctx, url, modeRead, progress, page)
 }
 
 // Delta fetches one round from deltaLink, used exactly as given, following
 // nextLinks; the result carries the new deltaLink from the last page.
 func (c *Client) Delta(ctx context.Context, deltaLink string, progress func(Progress)) (*Result, error) {
-	return c.run(ctx, deltaLink, false, progress, nil)
+	return c.run(ctx, deltaLink, modeDelta, progress, nil)
 }
+
+// runMode is what a chain of pages is for.
+type runMode uint8
+
+const (
+	modeBaseline runMode = iota // track-changes asked; the last page must carry a deltaLink
+	modeDelta                   // a round from a deltaLink; the last page must carry the next one
+	modeRead                    // a plain read; no deltaLink expected
+)
 
 var errPageLimit = errors.New("page limit reached")
 
@@ -125,13 +146,13 @@ var errPageLimit = errors.New("page limit reached")
 // following it would never end.
 var ErrPagingLoop = errors.New("paging loop on the server, stopped")
 
-func (c *Client) run(ctx context.Context, start string, baseline bool, progress func(Progress), each func([]Entry)) (*Result, error) {
+func (c *Client) run(ctx context.Context, start string, mode runMode, progress func(Progress), each func([]Entry)) (*Result, error) {
 	origin, err := c.home(start)
 	if err != nil {
 		return nil, err
 	}
 	what := "deltaLink"
-	if baseline {
+	if mode == modeBaseline {
 		what = "baseline URL"
 	}
 	if err := c.checkOrigin(origin, start, what); err != nil {
@@ -166,7 +187,7 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		p.Retry = r
 		report(p)
 	}}
-	job := pl.start(start, baseline, maxPages-1)
+	job := pl.start(start, mode == modeBaseline, maxPages-1)
 	// seen is every link of this walk and the page it fetched.
 	seen := map[string]int{start: 1}
 	for {
@@ -207,9 +228,12 @@ func (c *Client) run(ctx context.Context, start string, baseline bool, progress 
 		if p.nextLink == "" {
 			// Only the last page's deltaLink counts: one on a page that
 			// also has a nextLink is ignored.
+			if p.deltaLink == "" && mode == modeRead {
+				return res, nil
+			}
 			if p.deltaLink == "" {
-				if baseline {
-					return nil, &UnsupportedError{NoDeltaLink: true}
+				if mode == modeBaseline {
+					return res, &UnsupportedError{NoDeltaLink: true}
 				}
 				return nil, fmt.Errorf("page %d of the round has neither a nextLink nor a new deltaLink; the previous link is kept", res.Pages)
 			}

@@ -49,7 +49,7 @@ func (c *Client) Probe(ctx context.Context, url string, maxPages int) ProbeResul
 	pc.Retry.Tries = min(max(pc.Retry.Tries, 1), 2)
 	var applied bool
 	var perPage []int // records on each page, as they arrived
-	res, err := pc.run(ctx, url, true, func(p Progress) {
+	res, err := pc.run(ctx, url, modeBaseline, func(p Progress) {
 		if p.Retry != nil {
 			return
 		}
