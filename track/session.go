@@ -1,6 +1,7 @@
 package track
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -53,8 +54,17 @@ func (t *Tracker) Resume() (*Resumed, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.snap, t.deltaLink, t.seq = snap, st.Link, st.Seq
-	if origin(st.Link) != origin(t.URL) {
+	t.snap, t.deltaLink, t.seq, t.poll = snap, st.Link, st.Seq, nil
+	var ps PollState
+	switch {
+	case len(st.Poll) > 0 && json.Unmarshal(st.Poll, &ps) == nil && ps.Method != "":
+		// A set followed by polling: go on from the stored watermark.
+		t.poll = &ps
+	case st.Link == "" && !t.DeltaOnly:
+		// A poll baseline with no round stored yet: the method and the
+		// watermark follow from the snapshot again.
+		t.poll = t.choose(snap)
+	case origin(st.Link) != origin(t.URL):
 		// The service moved (the embedded demo listens on a new port each
 		// run): the stored link cannot be followed, and credentials must
 		// not go to where it points. The first round reports it expired,
@@ -85,11 +95,19 @@ func (t *Tracker) startStoring() (*store.BaselineWriter, error) {
 // commitRound stores a round before anyone sees it. If the store refuses
 // it, the snapshot (already changed in memory) is read back from the
 // store, so memory and disk never disagree about what was applied.
-func (t *Tracker) commitRound(r *model.Round, link string) error {
+// poll, when not nil, is the poll state the next round starts from.
+func (t *Tracker) commitRound(r *model.Round, link string, poll *PollState) error {
 	if t.session == nil {
 		return nil
 	}
-	if _, err := t.session.CommitRound(t.Name, r, link, nil); err != nil {
+	var pj json.RawMessage
+	if poll != nil {
+		var err error
+		if pj, err = json.Marshal(poll); err != nil {
+			return err
+		}
+	}
+	if _, err := t.session.CommitRound(t.Name, r, link, pj); err != nil {
 		if snap, st, lerr := t.session.Load(t.Name); lerr == nil {
 			t.snap, t.deltaLink, t.seq = snap, st.Link, st.Seq
 		}

@@ -17,9 +17,12 @@ import (
 	"github.com/deltascope/deltascope/store"
 )
 
-// Tracker holds one entity set's snapshot and delta link. Its methods are
-// safe to call from several goroutines; they run one at a time, so a round
-// and a re-baseline never interleave.
+// Tracker holds one entity set's snapshot and delta link, or, for a set
+// without delta links, what polling needs. Its methods are safe to call
+// from several goroutines. Operations (Baseline, Poll, Rebaseline) run one
+// at a time behind a gate, so a round and a re-baseline never interleave;
+// the state itself is guarded by a short lock never held across network
+// I/O, so DeltaLink, Records and PollState answer at once during a round.
 type Tracker struct {
 	Name   string // entity set name, as shown
 	URL    string // the collection (or delta function) URL baselines start from
@@ -28,10 +31,26 @@ type Tracker struct {
 	// Clock stamps rounds; set it before first use (tests fix it).
 	Clock func() time.Time
 
-	mu        sync.Mutex
+	// DeltaOnly refuses to poll: a set without delta links stays an
+	// *UnsupportedError (watch --delta-only).
+	DeltaOnly bool
+	// Hints say what $metadata knows about the set, for choosing a poll
+	// method; the zero value polls by etag scan or full read.
+	Hints PollHints
+	// ScanEvery runs the deletion scan of the timestamp method every N
+	// rounds; 0 or 1 means every round.
+	ScanEvery int
+	// Overlap is how far before the watermark the timestamp method reads
+	// again; 0 means DefaultOverlap.
+	Overlap time.Duration
+
+	gate chan struct{} // held by the one operation running
+
+	mu        sync.Mutex // guards what follows; held briefly, never across network I/O
 	snap      *model.Snapshot
 	deltaLink string
 	seq       int
+	poll      *PollState // nil while following delta links
 
 	session *store.Session // nil: nothing outlives the process
 }
@@ -40,7 +59,17 @@ type Tracker struct {
 // credentials kept on url's origin (unless c names one already): delta
 // links and 410 Locations elsewhere never get them.
 func New(name, url string, c *deltaclient.Client) *Tracker {
-	return &Tracker{Name: name, URL: url, Client: c.WithOrigin(url), Clock: time.Now}
+	return &Tracker{Name: name, URL: url, Client: c.WithOrigin(url), Clock: time.Now, gate: make(chan struct{}, 1)}
+}
+
+// acquire waits for the gate (or for ctx to end) and returns its release.
+func (t *Tracker) acquire(ctx context.Context) (func(), error) {
+	select {
+	case t.gate <- struct{}{}:
+		return func() { <-t.gate }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // ErrNoBaseline is returned by Poll before a baseline completed.
@@ -48,13 +77,21 @@ var ErrNoBaseline = errors.New("no baseline yet")
 
 // Baseline takes the first baseline. The returned round stands for it:
 // Baseline is set and Records is the record count; it has no changes.
+//
+// A set without delta links is followed by polling instead (unless
+// DeltaOnly): the baseline is then a plain read and PollState says how
+// later rounds find changes.
 func (t *Tracker) Baseline(ctx context.Context, progress func(deltaclient.Progress)) (*model.Round, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	release, err := t.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return t.baseline(ctx, t.URL, progress)
 }
 
-// baseline replaces the snapshot with a new baseline of url; t.mu is held.
+// baseline replaces the snapshot with a new baseline of url; the gate is
+// held.
 func (t *Tracker) baseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Round, error) {
 	start := t.Clock()
 	w, err := t.startStoring()
@@ -62,7 +99,14 @@ func (t *Tracker) baseline(ctx context.Context, url string, progress func(deltac
 		return nil, err
 	}
 	snap, res, err := t.fetchBaseline(ctx, url, progress, w)
+	var ue *deltaclient.UnsupportedError
+	if errors.As(err, &ue) && !t.DeltaOnly {
+		return t.pollBaseline(ctx, start, snap, res, w, ue, progress)
+	}
 	if err != nil {
+		if w != nil {
+			w.Abort()
+		}
 		return nil, err
 	}
 	seq := 0
@@ -73,29 +117,45 @@ func (t *Tracker) baseline(ctx context.Context, url string, progress func(deltac
 		}
 		seq = st.Seq
 	}
-	t.snap, t.deltaLink, t.seq = snap, res.DeltaLink, seq
+	t.mu.Lock()
+	t.snap, t.deltaLink, t.seq, t.poll = snap, res.DeltaLink, seq, nil
+	t.mu.Unlock()
 	return &model.Round{Baseline: true, Seq: seq, Time: start, Duration: t.Clock().Sub(start), Pages: res.Pages, Bytes: res.Bytes, Records: snap.Len()}, nil
 }
 
 // Poll fetches one delta round from the current delta link and applies it.
 // On any error the snapshot and the link stay as they were.
+//
+// A polling tracker runs a poll round instead (see PollState), with the
+// same promise: a round that fails part way changes nothing.
 func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress)) (*model.Round, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.snap == nil {
-		return nil, ErrNoBaseline
-	}
-	if t.deltaLink == "" {
-		return nil, &deltaclient.GoneError{Status: http.StatusGone, Message: "the stored delta link belongs to another address of the service; a new baseline is compared with the stored snapshot"}
-	}
-	start := t.Clock()
-	res, err := t.Client.Delta(ctx, t.deltaLink, progress)
+	release, err := t.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
+	t.mu.Lock()
+	snap, link, polling := t.snap, t.deltaLink, t.poll != nil
+	t.mu.Unlock()
+	if snap == nil {
+		return nil, ErrNoBaseline
+	}
+	if polling {
+		return t.pollRound(ctx, progress)
+	}
+	if link == "" {
+		return nil, &deltaclient.GoneError{Status: http.StatusGone, Message: "the stored delta link belongs to another address of the service; a new baseline is compared with the stored snapshot"}
+	}
+	start := t.Clock()
+	res, err := t.Client.Delta(ctx, link, progress)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	r := t.snap.Apply(entries(res.Entries))
 	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq+1, start, t.Clock().Sub(start), res.Pages, res.Bytes
-	if err := t.commitRound(r, res.DeltaLink); err != nil {
+	if err := t.commitRound(r, res.DeltaLink, nil); err != nil {
 		return nil, err
 	}
 	t.deltaLink = res.DeltaLink
@@ -108,11 +168,23 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 // it returns holds every difference, marked via re-baseline, so changes
 // made while the link was expired are not lost. Without an old snapshot it
 // is the same as Baseline. On error the old snapshot stays.
+//
+// A polling tracker takes a fresh full read instead and compares it the
+// same way; the poll method stays.
 func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(deltaclient.Progress)) (*model.Round, error) {
+	release, err := t.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.snap == nil {
+	old, polling := t.snap, t.poll != nil
+	t.mu.Unlock()
+	if old == nil {
 		return t.baseline(ctx, t.URL, progress)
+	}
+	if polling {
+		return t.pollRebaseline(ctx, progress)
 	}
 	if url == "" {
 		url = t.URL
@@ -125,16 +197,27 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 		return nil, err
 	}
 	snap, res, err := t.fetchBaseline(ctx, url, progress, w)
+	var ue *deltaclient.UnsupportedError
+	if errors.As(err, &ue) && !t.DeltaOnly {
+		// Delta links are gone for good (Business Central since 2024
+		// wave 1): poll from here on; this read is compared as usual.
+		return t.pollSwitch(ctx, start, old, snap, res, w, ue, progress)
+	}
 	if err != nil {
+		if w != nil {
+			w.Abort()
+		}
 		return nil, err
 	}
-	r := model.Compare(t.snap, snap)
+	r := model.Compare(old, snap)
 	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq+1, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	if w != nil {
 		if _, err := w.Commit(res.DeltaLink, snap.Len(), start, r); err != nil {
 			return nil, err
 		}
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.snap, t.deltaLink = snap, res.DeltaLink
 	t.seq++
 	return r, nil
@@ -156,6 +239,15 @@ func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(d
 			w.Add(buf) // an error is kept and returned by Commit
 		}
 	})
+	var ue *deltaclient.UnsupportedError
+	if errors.As(err, &ue) && ue.NoDeltaLink && res != nil {
+		// Every page came: the snapshot is whole, as a plain read, and
+		// w holds it too.
+		if snap == nil {
+			snap = model.NewSnapshot(0)
+		}
+		return snap, res, err
+	}
 	if err != nil {
 		if w != nil {
 			w.Abort()

@@ -1,0 +1,162 @@
+package track_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/deltaclient/deltatest"
+	"github.com/deltascope/deltascope/track"
+)
+
+// pollScenario makes one change of each kind, polls, and checks the exact
+// round; a second poll with nothing changed must report nothing, and the
+// tracker must hold what the server holds.
+func pollScenario(t *testing.T, srv *deltatest.Server, tr *track.Tracker, wantMethod string) {
+	t.Helper()
+	r, err := tr.Baseline(ctx, nil)
+	must(t, err)
+	if want := len(srv.IDs("customers")); r.Records != want || r.Via != track.ViaPoll {
+		t.Fatalf("baseline: %d records via %q, want %d via poll", r.Records, r.Via, want)
+	}
+	if got := tr.Method(); got != wantMethod {
+		t.Fatalf("method %q, want %q", got, wantMethod)
+	}
+	ids := srv.IDs("customers")
+	old, _ := srv.Record("customers", ids[3])
+	must(t, srv.Update("customers", ids[3], map[string]any{"displayName": "Super Cloud"}))
+	must(t, srv.Delete("customers", ids[7]))
+	added, err := srv.Add("customers", map[string]any{"displayName": "Alpine Ski House"})
+	must(t, err)
+
+	r, err = tr.Poll(ctx, nil)
+	must(t, err)
+	want := []string{
+		"added " + added,
+		fmt.Sprintf("updated %s displayName:%q->\"Super Cloud\"", ids[3], old["displayName"]),
+		"deleted " + ids[7] + " (deleted)",
+	}
+	got := summary(r)
+	sort.Strings(got)
+	sort.Strings(want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("round (-want +got):\n%s", d)
+	}
+	if r.Via != track.ViaPoll || r.Added != 1 || r.Updated != 1 || r.Deleted != 1 || r.Records != len(srv.IDs("customers")) {
+		t.Errorf("round via %q +%d ~%d -%d of %d records", r.Via, r.Added, r.Updated, r.Deleted, r.Records)
+	}
+	r, err = tr.Poll(ctx, nil)
+	must(t, err)
+	if len(r.Changes) != 0 {
+		t.Errorf("a round with nothing changed reported %v", summary(r))
+	}
+	got2 := tr.Records()
+	truth := srv.Records("customers")
+	if len(got2) != len(truth) {
+		t.Fatalf("tracker holds %d records, server %d", len(got2), len(truth))
+	}
+	for id, raw := range truth {
+		if string(got2[id]) != string(raw) {
+			t.Errorf("%s differs:\n%s\n%s", id, got2[id], raw)
+		}
+	}
+}
+
+func TestPollModifiedTimestamp(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 7, Records: 60, PageSize: 25, NoDelta: true})
+	defer srv.Close()
+	var mu sync.Mutex
+	var urls []string
+	c := client(0)
+	c.OnRequest = func(ri deltaclient.RequestInfo) {
+		mu.Lock()
+		urls = append(urls, ri.URL)
+		mu.Unlock()
+	}
+	tr := track.New("customers", srv.CollectionURL("customers"), c)
+	tr.Hints = track.PollHints{Timestamp: "lastModifiedDateTime", KeyFields: []string{"id"}, Types: map[string]string{"id": "Edm.Guid"}}
+	pollScenario(t, srv, tr, "lastModifiedDateTime + key scan")
+	st, ok := tr.PollState()
+	if !ok || st.Watermark == "" || st.Rounds != 2 {
+		t.Errorf("poll state %+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var modified, scans int
+	for _, u := range urls {
+		if strings.Contains(u, "lastModifiedDateTime%20ge%20") {
+			modified++
+		}
+		if strings.Contains(u, "$select=id,lastModifiedDateTime&$orderby=id") {
+			scans++
+		}
+	}
+	if modified < 2 || scans < 2 {
+		t.Errorf("%d timestamp reads and %d key scans in:\n%s", modified, scans, strings.Join(urls, "\n"))
+	}
+}
+
+func TestPollETagScan(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 8, Records: 60, PageSize: 25, NoDelta: true})
+	defer srv.Close()
+	tr := track.New("customers", srv.CollectionURL("customers"), client(0))
+	pollScenario(t, srv, tr, "etag scan")
+}
+
+// A server that refuses $filter and $select (501) is read whole each
+// round: the tracker tries the timestamp method once and falls back.
+func TestPollFallsBackToFullRead(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 9, Records: 60, PageSize: 25, NoDelta: true})
+	defer srv.Close()
+	strict := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Has("$filter") || q.Has("$select") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotImplemented)
+			w.Write([]byte(`{"error":{"code":"501","message":"not implemented"}}`))
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer strict.Close()
+	u := strings.Replace(srv.CollectionURL("customers"), srv.URL, strict.URL, 1)
+	tr := track.New("customers", u, client(0))
+	tr.Hints = track.PollHints{Timestamp: "lastModifiedDateTime"}
+	r, err := tr.Baseline(ctx, nil)
+	must(t, err)
+	ids := srv.IDs("customers")
+	must(t, srv.Delete("customers", ids[0]))
+	r, err = tr.Poll(ctx, nil)
+	must(t, err)
+	if tr.Method() != "full read" || len(r.Changes) != 1 || r.Deleted != 1 || r.Changes[0].ID != ids[0] {
+		t.Errorf("method %q, round %v", tr.Method(), summary(r))
+	}
+}
+
+// watch --delta-only: a set without delta links stays unsupported.
+func TestDeltaOnlyRefusesToPoll(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 10, NoDelta: true})
+	defer srv.Close()
+	tr := track.New("customers", srv.CollectionURL("customers"), client(0))
+	tr.DeltaOnly = true
+	_, err := tr.Baseline(ctx, nil)
+	var ue *deltaclient.UnsupportedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want unsupported", err)
+	}
+	if _, ok := tr.PollState(); ok {
+		t.Error("a delta-only tracker polls")
+	}
+}
