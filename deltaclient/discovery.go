@@ -27,6 +27,9 @@ type Source struct {
 	// IdentityNote says, in words for the request log, which identity rule
 	// the set's records get and why.
 	IdentityNote string
+	// Schema is what $metadata says of the set (properties, timestamp,
+	// etag), for polling it when it has no delta links; zero when unknown.
+	Schema EntitySchema
 }
 
 // Discovery is what a service said about itself: the entity sets to
@@ -127,11 +130,11 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 // the service's $metadata when it names them (Dataverse's accountid, a
 // composite key), else SPEC's rules.
 func (c *Client) identify(ctx context.Context, d *Discovery) {
-	var keys Keys
+	var schemas Schemas
 	why := "no --url to read $metadata from"
 	if d.Root != "" {
 		var err error
-		if keys, err = c.Metadata(ctx, d.Root); err != nil {
+		if schemas, err = c.Schemas(ctx, d.Root); err != nil {
 			why = err.Error()
 		} else {
 			why = ""
@@ -139,13 +142,14 @@ func (c *Client) identify(ctx context.Context, d *Discovery) {
 	}
 	for i := range d.Sources {
 		s := &d.Sources[i]
+		s.Schema = schemas[s.Name]
 		if k := c.Identity.KeyFields; len(k) > 0 {
 			// Named by hand (--key): it wins over $metadata.
 			s.Identity = c.Identity
 			s.IdentityNote = fmt.Sprintf("%s: records are identified by their key %s (from %s)", s.Name, strings.Join(k, ", "), cmp.Or(c.Identity.KeySource, "--key"))
 			continue
 		}
-		if k := keys[s.Name]; len(k) > 0 {
+		if k := s.Schema.Key; len(k) > 0 {
 			s.Identity = Identity{KeyFields: k, KeySource: "$metadata"}
 			s.IdentityNote = fmt.Sprintf("%s: records are identified by their key %s (from $metadata)", s.Name, strings.Join(k, ", "))
 			continue

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 )
 
@@ -35,12 +34,21 @@ type schemaModel struct {
 }
 
 type entityType struct {
-	base string
-	key  []string
+	base  string
+	key   []string
+	props []property
+}
+
+type property struct {
+	name, typ string
 }
 
 type entitySet struct {
 	name, typ string
+	// concurrency lists the properties of Core.OptimisticConcurrency on
+	// the set: the set has etags.
+	concurrency []string
+	etag        bool
 }
 
 // keys resolves every set's key, following BaseType (a bounded number of
@@ -129,14 +137,31 @@ type csdlXML struct {
 					Name string `xml:"Name,attr"`
 				} `xml:"PropertyRef"`
 			} `xml:"Key"`
+			Props []struct {
+				Name string `xml:"Name,attr"`
+				Type string `xml:"Type,attr"`
+			} `xml:"Property"`
 		} `xml:"EntityType"`
 		Containers []struct {
+			Name string `xml:"Name,attr"`
 			Sets []struct {
-				Name       string `xml:"Name,attr"`
-				EntityType string `xml:"EntityType,attr"`
+				Name        string          `xml:"Name,attr"`
+				EntityType  string          `xml:"EntityType,attr"`
+				Annotations []xmlAnnotation `xml:"Annotation"`
 			} `xml:"EntitySet"`
 		} `xml:"EntityContainer"`
+		Annotations []struct {
+			Target      string          `xml:"Target,attr"`
+			Annotations []xmlAnnotation `xml:"Annotation"`
+		} `xml:"Annotations"`
 	} `xml:"DataServices>Schema"`
+}
+
+// xmlAnnotation is read for Core.OptimisticConcurrency: its term and the
+// property paths of its collection.
+type xmlAnnotation struct {
+	Term  string   `xml:"Term,attr"`
+	Paths []string `xml:"Collection>PropertyPath"`
 }
 
 func parseCSDLXML(body []byte) (*schemaModel, error) {
@@ -159,11 +184,34 @@ func parseCSDLXML(body []byte) (*schemaModel, error) {
 					et.key = append(et.key, ref.Name)
 				}
 			}
+			for _, p := range t.Props {
+				et.props = append(et.props, property{name: p.Name, typ: p.Type})
+			}
 			m.addType(s.Namespace, s.Alias, t.Name, et)
+		}
+		// Out-of-line annotations name a set as Container/Set, qualified
+		// or not.
+		concurrency := map[string][]string{}
+		etag := map[string]bool{}
+		for _, a := range s.Annotations {
+			for _, an := range a.Annotations {
+				if isConcurrency(an.Term) {
+					target := a.Target[strings.LastIndexByte(a.Target, '/')+1:]
+					concurrency[target] = append(concurrency[target], an.Paths...)
+					etag[target] = true
+				}
+			}
 		}
 		for _, c := range s.Containers {
 			for _, set := range c.Sets {
-				m.sets = append(m.sets, entitySet{name: set.Name, typ: set.EntityType})
+				es := entitySet{name: set.Name, typ: set.EntityType, concurrency: concurrency[set.Name], etag: etag[set.Name]}
+				for _, an := range set.Annotations {
+					if isConcurrency(an.Term) {
+						es.etag = true
+						es.concurrency = append(es.concurrency, an.Paths...)
+					}
+				}
+				m.sets = append(m.sets, es)
 			}
 		}
 	}
@@ -223,6 +271,7 @@ func parseCSDLJSON(body []byte) (*schemaModel, error) {
 						et.key = append(et.key, name)
 					}
 				}
+				et.props = jsonProperties(raw)
 				m.addType(ns, alias, name, et)
 			case "EntityContainer":
 				var members map[string]json.RawMessage
@@ -260,28 +309,20 @@ func jsonKeyRef(raw json.RawMessage) (string, bool) {
 	return "", false
 }
 
-// Metadata fetches and parses root/$metadata, asking for MetadataAccept
-// unless --header names an Accept of its own (which is then sent as given,
-// and named in the error if the answer cannot be read).
+// Metadata fetches root/$metadata and reads the keys of every entity set,
+// asking for MetadataAccept unless --header names an Accept of its own
+// (which is then sent as given, and named in the error if the answer
+// cannot be read).
 func (c *Client) Metadata(ctx context.Context, root string) (Keys, error) {
-	origin, err := c.home(root)
+	schemas, err := c.Schemas(ctx, root)
 	if err != nil {
 		return nil, err
 	}
-	var keys Keys
-	_, err = c.do(ctx, get{url: strings.TrimRight(root, "/") + "/$metadata", origin: origin, accept: MetadataAccept}, func(resp *http.Response, r io.Reader) error {
-		body, err := io.ReadAll(io.LimitReader(r, maxMetadata))
-		if err != nil {
-			return err
+	keys := Keys{}
+	for name, s := range schemas {
+		if len(s.Key) > 0 {
+			keys[name] = s.Key
 		}
-		keys, err = ParseMetadata(body, resp.Header.Get("Content-Type"))
-		if err != nil && c.Header.Get("Accept") != "" {
-			err = fmt.Errorf("%w; it was asked for with Accept: %s from --header", err, c.Header.Get("Accept"))
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("$metadata: %w", err)
 	}
 	return keys, nil
 }

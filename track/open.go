@@ -19,7 +19,12 @@ func Open(ctx context.Context, c *deltaclient.Client, t deltaclient.Target) ([]*
 	for _, s := range d.Sources {
 		tc := *c
 		tc.Identity = s.Identity
-		trackers = append(trackers, New(s.Name, s.URL, &tc))
+		tr := New(s.Name, s.URL, &tc)
+		tr.Hints = HintsOf(s.Schema)
+		if k := s.Identity.KeyFields; len(k) > 0 {
+			tr.Hints.KeyFields = k // --key wins over $metadata
+		}
+		trackers = append(trackers, tr)
 	}
 	return trackers, d, nil
 }
