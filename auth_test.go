@@ -172,7 +172,7 @@ func TestProbeAgainstTheDemo(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "ENTITY") || len(lines) != 5 {
 		t.Fatalf("table:\n%s", stdout.String())
 	}
-	for _, want := range []string{"customers     yes", "vendors       yes", "items         yes", "balanceSheet  no      500: Entity does not support delta requests."} {
+	for _, want := range []string{"customers     yes", "vendors       yes", "items         yes", "balanceSheet  no      poll: full read  500: Entity does not support delta requests."} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout.String())
 		}
@@ -185,7 +185,8 @@ func TestProbeAgainstTheDemo(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[0]["entity"] != "balanceSheet" || rows[0]["supports"] != "no" || rows[0]["status"] != float64(500) || rows[1]["supports"] != "yes" {
+	if len(rows) != 2 || rows[0]["entity"] != "balanceSheet" || rows[0]["supports"] != "no" || rows[0]["status"] != float64(500) || rows[1]["supports"] != "yes" ||
+		rows[0]["method"] != "poll: full read" || rows[1]["method"] != "delta" {
 		t.Errorf("json: %v", rows)
 	}
 }

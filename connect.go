@@ -32,6 +32,11 @@ type conn struct {
 	maxBody                                 int64
 	timeout                                 time.Duration
 	allowCrossOrigin                        bool
+	// Sets without delta links: refuse them, or poll them so.
+	deltaOnly bool
+	scanEvery int
+	overlap   time.Duration
+	demoDelta string // the embedded demo's delta links: on, or off as BC since 2024 wave 1
 }
 
 // flags is the one set of connection flags, shared by the TUI, watch and
@@ -64,6 +69,10 @@ func (c *conn) flags() *pflag.FlagSet {
 	fs.StringVar(&c.record, "record", "", "record every HTTP exchange, secrets redacted, to this HAR 1.2 file")
 	fs.Int64Var(&c.recordMaxBody, "record-max-body", 0, "with --record: keep at most this many bytes of each body (0: whole)")
 	fs.StringVar(&c.replay, "replay", "", "run on a recorded session (a HAR file) served in process, with no network")
+	fs.BoolVar(&c.deltaOnly, "delta-only", false, "follow only sets with delta links; others are reported unsupported instead of polled")
+	fs.IntVar(&c.scanEvery, "scan-every", 1, "polling by timestamp: look for deleted records every N rounds")
+	fs.DurationVar(&c.overlap, "overlap", track.DefaultOverlap, "polling by timestamp: read again this far before the newest change seen (clock skew, late commits)")
+	fs.StringVar(&c.demoDelta, "demo-delta", "on", "the embedded demo (no --url): on, or off to serve no delta links, as Business Central since 2024 wave 1")
 	return fs
 }
 
@@ -208,7 +217,9 @@ func (c *conn) dial() (*session, error) {
 		closers = append(closers, stop)
 		creds, h = nil, http.Header{}
 	case c.url == "" && len(c.entityURL) == 0:
-		srv := deltatest.NewServer(demoOptions)
+		opts := demoOptions
+		opts.NoDelta = c.demoDelta == "off"
+		srv := deltatest.NewServer(opts)
 		closers = append(closers, srv.Close)
 		target.URL, s.demo = srv.ServiceRoot(), true
 	}
@@ -248,6 +259,9 @@ func (s *session) open(ctx context.Context, company string) error {
 	for _, src := range d.Sources {
 		s.log.Note(src.IdentityNote)
 	}
+	for _, tr := range trackers {
+		tr.DeltaOnly, tr.ScanEvery, tr.Overlap = c.deltaOnly, c.scanEvery, c.overlap
+	}
 	s.trackers, s.discovery = trackers, d
 	return nil
 }
@@ -278,6 +292,15 @@ func (c *conn) check() error {
 		if f.v < f.min {
 			return usageError(fmt.Sprintf("%s %d: must be at least %d", f.name, f.v, f.min))
 		}
+	}
+	if c.scanEvery < 1 {
+		return usageError(fmt.Sprintf("--scan-every %d: must be at least 1", c.scanEvery))
+	}
+	if c.overlap < 0 {
+		return usageError(fmt.Sprintf("--overlap %s: must not be negative", c.overlap))
+	}
+	if c.demoDelta != "on" && c.demoDelta != "off" {
+		return usageError(fmt.Sprintf("--demo-delta %q: must be on or off", c.demoDelta))
 	}
 	if c.timeout <= 0 {
 		return usageError(fmt.Sprintf("--timeout %s: must be positive", c.timeout))

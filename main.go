@@ -82,6 +82,7 @@ an embedded demo service.`,
   deltascope --url https://HOST/api/v2.0 --company CRONUS --token-command 'az account get-access-token --query accessToken -o tsv'
   deltascope probe --url https://HOST/api/v2.0       which entities support deltas
   deltascope watch --entity customers --rounds 3     NDJSON events for scripts
+  deltascope --demo-delta off                        the demo without delta links: sets are polled
   deltascope demo --addr 127.0.0.1:8080              serve the demo for other clients`,
 		Version:       version(),
 		Args:          cobra.NoArgs,
@@ -106,8 +107,10 @@ an embedded demo service.`,
 		Long: `watch takes a baseline of each entity set (every set of the service unless
 --entity names some), then fetches its delta link every --interval and prints one
 JSON object a line: baseline, added, updated, deleted, round, gone, unsupported,
-error. Exit codes: 0 after --rounds rounds or an interrupt, 1 on a failure,
-2 on bad usage, 3 when no entity supports deltas, 4 on a 410 with --on-gone exit.`,
+error. A set without delta links is polled instead (its events carry "via":"poll"
+and the round event the "method"), unless --delta-only. Exit codes: 0 after
+--rounds rounds or an interrupt, 1 on a failure, 2 on bad usage, 3 when no entity
+supports deltas (--delta-only), 4 on a 410 with --on-gone exit.`,
 		Args: cobra.NoArgs,
 	}
 	watch.Flags().AddFlagSet(w.conn.flags())
@@ -120,7 +123,9 @@ error. Exit codes: 0 after --rounds rounds or an interrupt, 1 on a failure,
 		Use:   "probe [connection flags] [--json]",
 		Short: "which entity sets support delta links, as a table or JSON",
 		Long: `probe asks each entity set for a baseline with change tracking, reading at most
-a few small pages, and says whether it answers with a delta link. Exit codes: 0 when
+a few small pages, and says whether it answers with a delta link; for a set without
+one it says how it would be polled (FOLLOWED BY, "method" in JSON), from $metadata
+and at most two small requests. Exit codes: 0 when
 every set was probed, 1 when a set could not be probed, 2 on bad usage.`,
 		Args: cobra.NoArgs,
 	}
@@ -303,6 +308,7 @@ type demoFlags struct {
 	every, ttl        time.Duration
 	deletions, faults string
 	partial           bool
+	delta             string
 }
 
 func (d *demoFlags) register(fs *pflag.FlagSet) {
@@ -315,6 +321,7 @@ func (d *demoFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.partial, "partial", false, "send only the changed fields of an update, like Microsoft Graph")
 	fs.DurationVar(&d.ttl, "token-ttl", 0, "expire delta links older than this (410 Gone); 0: never")
 	fs.IntVar(&d.companies, "companies", 1, "number of companies")
+	fs.StringVar(&d.delta, "delta", "on", "delta links: on, or off to ignore odata.track-changes and serve no deltaLink, as Business Central since 2024 wave 1")
 	fs.StringVar(&d.faults, "faults", "", "inject faults: 'rate=0.1,kinds=429,503,reset,truncate,slow,410,dup,hostile'")
 }
 
@@ -322,6 +329,9 @@ func runDemo(ctx context.Context, d demoFlags, stdout io.Writer) (int, error) {
 	fl, err := deltatest.ParseFaults(d.faults)
 	if err != nil {
 		return exitUsage, usageError("--faults: " + err.Error())
+	}
+	if d.delta != "on" && d.delta != "off" {
+		return exitUsage, usageError(fmt.Sprintf("--delta %q: must be on or off", d.delta))
 	}
 	if d.deletions != deltatest.Deletions40 && d.deletions != deltatest.Deletions401 {
 		return exitUsage, usageError(fmt.Sprintf("--deletions %q: must be 4.0 or 4.01", d.deletions))
@@ -335,12 +345,16 @@ func runDemo(ctx context.Context, d demoFlags, stdout io.Writer) (int, error) {
 		}
 	}
 	srv, err := deltatest.Listen(d.addr, deltatest.Options{Seed: d.seed, Records: d.records, PageSize: d.pageSize, ChangeEvery: d.every,
-		Deletions: d.deletions, PartialUpdates: d.partial, TokenTTL: d.ttl, Faults: fl, Companies: d.companies})
+		Deletions: d.deletions, PartialUpdates: d.partial, TokenTTL: d.ttl, Faults: fl, Companies: d.companies, NoDelta: d.delta == "off"})
 	if err != nil {
 		return exitFailure, fmt.Errorf("cannot listen on %s: %w (pick another --addr)", d.addr, err)
 	}
 	defer srv.Close()
-	fmt.Fprintf(stdout, "deltascope demo: a Business Central-shaped API with change tracking\n")
+	if d.delta == "off" {
+		fmt.Fprintf(stdout, "deltascope demo: a Business Central-shaped API without delta links (as since 2024 wave 1)\n")
+	} else {
+		fmt.Fprintf(stdout, "deltascope demo: a Business Central-shaped API with change tracking\n")
+	}
 	fmt.Fprintf(stdout, "  service root  %s\n", srv.ServiceRoot())
 	fmt.Fprintf(stdout, "  company       %s (CRONUS USA, Inc.)\n", srv.CompanyID())
 	fmt.Fprintf(stdout, "  customers     %s\n", srv.CollectionURL("customers"))

@@ -107,7 +107,7 @@ func TestWatchExitCodes(t *testing.T) {
 		{"url without scheme", []string{"probe", "--url", "127.0.0.1:8080/api"}, 2, `did you mean http://127.0.0.1:8080/api?`},
 		{"url that is no url", []string{"probe", "--url", "notaurl"}, 2, `--url "notaurl" is not a URL`},
 		{"stray argument", []string{"watch", "customers"}, 2, `unknown command "customers"`},
-		{"unsupported entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "balanceSheet", "--rounds", "1"}, 3, "balanceSheet does not support delta requests (500)"},
+		{"unsupported entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "balanceSheet", "--rounds", "1", "--delta-only"}, 3, "balanceSheet does not support delta requests (500)"},
 		{"unreachable server", []string{"watch", "--url", deadURL + "/api/v2.0", "--rounds", "1"}, 1, "connection refused"},
 		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
 		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},

@@ -57,7 +57,7 @@ func TestBinaryInTmux(t *testing.T) {
 			return true
 		}
 	}
-	s := waitFor("the demo to load", has("customers", "tracking", "unsupported", "auto 2s"))
+	s := waitFor("the demo to load", has("customers", "tracking", "polling", "auto 2s"))
 	if strings.Contains(s, "\x1b[") {
 		t.Errorf("NO_COLOR: the screen carries colour or style sequences:\n%q", s)
 	}

@@ -16,10 +16,14 @@ import (
 
 // ProbeRow is one entity set's answer to "does it support deltas?".
 type ProbeRow struct {
-	Entity            string `json:"entity"`
-	URL               string `json:"url"`
-	Supports          string `json:"supports"` // yes, no, unknown, error
-	Evidence          string `json:"evidence"`
+	Entity   string `json:"entity"`
+	URL      string `json:"url"`
+	Supports string `json:"supports"` // yes, no, unknown, error
+	Evidence string `json:"evidence"`
+	// Method says how changes can be followed: "delta", "poll: etag scan",
+	// "poll: lastModifiedDateTime + key scan", "poll: full read"; "" when
+	// the set could not be read.
+	Method            string `json:"method"`
 	PreferenceApplied bool   `json:"preferenceApplied"`
 	Status            int    `json:"status,omitempty"`
 }
@@ -67,6 +71,16 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 			}
 			rows[i] = ProbeRow{Entity: termtext.Sanitize(out.redact(t.Name)), URL: termtext.Sanitize(url), Supports: string(r.Support),
 				Evidence: termtext.Sanitize(out.redact(r.Evidence)), PreferenceApplied: r.PreferenceApplied, Status: r.Status}
+			switch r.Support {
+			case deltaclient.Supported:
+				rows[i].Method = "delta"
+			case deltaclient.NotSupport, deltaclient.Unknown:
+				if m, err := t.ProbePoll(ctx); err == nil {
+					rows[i].Method = "poll: " + termtext.Sanitize(out.redact(m))
+				} else {
+					rows[i].Evidence += "; reading it to poll failed: " + termtext.Sanitize(out.redact(err.Error()))
+				}
+			}
 		}()
 	}
 	wg.Wait()
@@ -79,9 +93,13 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 		enc.Encode(rows)
 	} else {
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENTITY\tDELTAS\tEVIDENCE")
+		fmt.Fprintln(tw, "ENTITY\tDELTAS\tFOLLOWED BY\tEVIDENCE")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Entity, r.Supports, r.Evidence)
+			method := r.Method
+			if method == "" {
+				method = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Entity, r.Supports, method, r.Evidence)
 		}
 		tw.Flush()
 	}
@@ -96,12 +114,12 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 		if r.Supports != string(deltaclient.ProbeFailed) || r.Status != 0 {
 			reached++
 		}
-		if r.Supports == string(deltaclient.NotSupport) {
-			no++
+		if r.Supports == string(deltaclient.NotSupport) || r.Supports == string(deltaclient.Unknown) {
+			no++ // a large set without delta links ends unknown: no link in a few pages
 		}
 	}
 	if opts.BusinessCentral && no > 0 && yes == 0 && !opts.JSON {
-		fmt.Fprintln(stdout, "\nNote: Business Central deprecated delta links in v22 and stopped serving them from 2024 release wave 1;\non such a service every entity says no: it is the service, not deltascope.")
+		fmt.Fprintln(stdout, "\nNote: Business Central deprecated delta links in v22 and stopped serving them from 2024 release wave 1;\non such a service every entity says no (or unknown): it is the service, not deltascope. deltascope follows them\nby polling instead, with the method under FOLLOWED BY (watch --delta-only refuses to).")
 	}
 	if reached == 0 && len(rows) > 0 {
 		out.say("probe: could not reach the service: %s", strings.TrimSpace(rows[0].Evidence))

@@ -59,6 +59,7 @@ type Event struct {
 	Reason   string          `json:"reason,omitempty"`
 	Unknown  bool            `json:"unknown,omitempty"`
 	Via      string          `json:"via,omitempty"`
+	Method   string          `json:"method,omitempty"` // poll method of a set without delta links
 	Records  *int            `json:"records,omitempty"`
 	Pages    *int            `json:"pages,omitempty"`
 	Round    *int            `json:"round,omitempty"`
@@ -134,7 +135,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 			}
 			continue
 		}
-		w.emit(Event{Entity: t.Name, Event: "baseline", Records: ptr(r.Records), Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds())})
+		w.emit(Event{Entity: t.Name, Event: "baseline", Records: ptr(r.Records), Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds()), Via: r.Via, Method: t.Method()})
 		live = append(live, t)
 	}
 	if len(live) == 0 {
@@ -206,7 +207,7 @@ func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
 		w.emit(Event{Entity: t.Name, Event: "error", Status: deltaclient.StatusOf(err).HTTP, Message: err.Error(), Retrying: true})
 		return ExitOK, err
 	}
-	w.round(t.Name, r)
+	w.round(t.Name, r, t.Method())
 	return ExitOK, nil
 }
 
@@ -232,12 +233,12 @@ func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progres
 	}
 }
 
-func (w *watcher) round(entity string, r *model.Round) {
+func (w *watcher) round(entity string, r *model.Round, method string) {
 	for i := range r.Changes {
 		w.emit(changeEvent(entity, r.Via, &r.Changes[i]))
 	}
 	w.emit(Event{Entity: entity, Event: "round", Round: ptr(r.Seq), Added: ptr(r.Added), Updated: ptr(r.Updated), Deleted: ptr(r.Deleted),
-		Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds()), Via: r.Via, Records: ptr(r.Records)})
+		Pages: ptr(r.Pages), MS: ptr(r.Duration.Milliseconds()), Via: r.Via, Method: method, Records: ptr(r.Records)})
 }
 
 func (w *watcher) emit(ev Event) {

@@ -49,6 +49,15 @@ type PollHints struct {
 	ETagField string
 }
 
+// HintsOf turns what $metadata says of a set into poll hints.
+func HintsOf(s deltaclient.EntitySchema) PollHints {
+	h := PollHints{KeyFields: s.Key, Types: s.Properties, Timestamp: s.Timestamp, ETag: s.ETag}
+	if len(s.ETagFields) == 1 {
+		h.ETagField = s.ETagFields[0]
+	}
+	return h
+}
+
 // PollState is what a polling tracker needs to carry on, also after a
 // restart (the session store saves and restores it with the snapshot).
 type PollState struct {
@@ -703,4 +712,65 @@ func laterStamp(cur string, raw []byte, prop string) string {
 		return cur
 	}
 	return v
+}
+
+// ProbePoll says how the set would be polled, from the hints and at most
+// two small requests: one record filtered by the timestamp (does the
+// server take the filter?), else one key row (does it carry an etag?).
+// It returns the method's label, or an error when the set cannot be read.
+func (t *Tracker) ProbePoll(ctx context.Context) (string, error) {
+	h := t.Hints
+	keys := h.KeyFields
+	if len(keys) == 0 {
+		keys = t.Client.Identity.KeyFields
+	}
+	pc := *t.Client
+	pc.MaxPages = 1
+	pc.Retry.Tries = min(max(pc.Retry.Tries, 1), 2)
+	one := func(u string) ([]byte, error) {
+		var row []byte
+		_, err := pc.ReadPages(ctx, u, nil, func(page []deltaclient.Entry) {
+			for _, e := range page {
+				if e.Kind == deltaclient.Record && row == nil {
+					row = e.Raw
+				}
+			}
+		})
+		return row, err
+	}
+	var he *deltaclient.HTTPError
+	if h.Timestamp != "" {
+		fields := append(slices.Clone(keys), h.Timestamp)
+		if len(keys) == 0 {
+			fields = nil
+		}
+		u := withTop(queryURL(t.URL, h.Timestamp+" ge 1900-01-01T00:00:00Z", fields, ""))
+		_, err := one(u)
+		if err == nil {
+			return PollState{Method: MethodModified, Timestamp: h.Timestamp}.Label(), nil
+		}
+		if !errors.As(err, &he) || !rejected(he) {
+			return "", err
+		}
+	}
+	var fields []string
+	if len(keys) > 0 {
+		fields = slices.Clone(keys)
+	}
+	row, err := one(withTop(queryURL(t.URL, "", fields, "")))
+	switch {
+	case err == nil && (h.ETag || rawjson.Lookup(row, "@odata.etag") != nil) && (len(keys) > 0 || rawjson.Lookup(row, "id") != nil):
+		return PollState{Method: MethodETag}.Label(), nil
+	case err == nil || errors.As(err, &he) && rejected(he):
+		return PollState{Method: MethodFull}.Label(), nil
+	}
+	return "", err
+}
+
+// withTop asks for one record.
+func withTop(u string) string {
+	if strings.Contains(u, "?") {
+		return u + "&$top=1"
+	}
+	return u + "?$top=1"
 }

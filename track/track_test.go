@@ -219,6 +219,7 @@ func TestEncodingsAndFilters(t *testing.T) {
 		srv := deltatest.NewServer(deltatest.Options{Seed: 1})
 		defer srv.Close()
 		tr := track.New("balanceSheet", srv.CollectionURL("balanceSheet"), client(0))
+		tr.DeltaOnly = true
 		_, err := tr.Baseline(ctx, nil)
 		var ue *deltaclient.UnsupportedError
 		if !errors.As(err, &ue) || ue.Status != 500 || !strings.Contains(ue.Message, "Entity does not support delta requests") {

@@ -31,12 +31,14 @@ type opDoneMsg struct {
 	round   *model.Round
 	resumed *track.Resumed // set instead of round when a session resumed
 	err     error
+	method  string // the tracker's poll method after the op; "" on delta links
 }
 
 // entity is the UI's state for one entity set.
 type entity struct {
 	model.Entity
 	tracker *track.Tracker
+	method  string // how it is polled ("etag scan"); "" while on delta links
 
 	gen         int
 	busy        bool
@@ -126,7 +128,7 @@ func (m *Model) start(i int, op opKind) tea.Cmd {
 			// A stored session resumes instead: no baseline request.
 			res, rerr := tr.Resume()
 			if rerr != nil || res != nil {
-				return opDoneMsg{entity: i, gen: gen, op: op, resumed: res, err: rerr}
+				return opDoneMsg{entity: i, gen: gen, op: op, resumed: res, err: rerr, method: tr.Method()}
 			}
 			r, err = tr.Baseline(ctx, report)
 		case opRound:
@@ -134,7 +136,7 @@ func (m *Model) start(i int, op opKind) tea.Cmd {
 		case opRebaseline:
 			r, err = tr.Rebaseline(ctx, loc, report)
 		}
-		return opDoneMsg{entity: i, gen: gen, op: op, round: r, err: err}
+		return opDoneMsg{entity: i, gen: gen, op: op, round: r, err: err, method: tr.Method()}
 	})
 }
 
@@ -149,6 +151,7 @@ func (m *Model) finish(msg opDoneMsg) tea.Cmd {
 	}
 	e.busy = false
 	e.progress.Store(nil)
+	e.method = msg.method
 	if msg.err != nil {
 		m.fail(msg.entity, msg.op, msg.err)
 	} else {

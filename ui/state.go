@@ -15,6 +15,7 @@ const (
 	stateLoading state = iota
 	stateQueued
 	stateTracking
+	statePolling
 	statePaused
 	stateRetrying
 	stateUnsupported
@@ -47,6 +48,11 @@ func (m *Model) status(e *entity) (state, string) {
 	case model.Loading:
 		return stateLoading, "loading"
 	case model.Tracking:
+		if e.method != "" {
+			// A set without delta links: say plainly it is polled (the
+			// title adds how; the list is too narrow for it).
+			return statePolling, "polling"
+		}
 		return stateTracking, "tracking"
 	case model.Unsupported:
 		return stateUnsupported, "unsupported"
@@ -58,6 +64,9 @@ func (m *Model) status(e *entity) (state, string) {
 
 // statusWord is the words of status, for titles.
 func (m *Model) statusWord(e *entity) string {
-	_, w := m.status(e)
+	st, w := m.status(e)
+	if st == statePolling {
+		w += " · " + e.method
+	}
 	return w
 }

@@ -62,6 +62,7 @@ func DefaultStyles() Styles {
 		statePaused:      lipgloss.NewStyle().Foreground(grey),
 		stateRetrying:    lipgloss.NewStyle().Foreground(yellow),
 		stateUnsupported: lipgloss.NewStyle().Foreground(grey),
+		statePolling:     lipgloss.NewStyle().Foreground(green),
 		stateExpired:     lipgloss.NewStyle().Foreground(yellow),
 		stateError:       lipgloss.NewStyle().Foreground(red),
 	}
