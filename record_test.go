@@ -94,7 +94,8 @@ func wireEvents(t *testing.T, out string, origins ...string) []map[string]any {
 }
 
 // TestRecordReplayWatch: watch recorded against deltatest with a retry
-// (503), a dropped connection, a 410 and a 500 (an entity without deltas),
+// (503), a dropped connection, a 410 and a 500 (an entity without deltas,
+// then polled),
 // then watch on `deltascope replay` of that file prints the same events,
 // and a replay with more rounds gets empty deltas after the recorded ones.
 func TestRecordReplayWatch(t *testing.T) {
@@ -126,7 +127,7 @@ func TestRecordReplayWatch(t *testing.T) {
 	}
 	recorded := wireEvents(t, out.buf.String(), srv.URL)
 	text := out.buf.String()
-	for _, want := range []string{`"retrying":true`, `"event":"gone"`, `"event":"unsupported"`, `"via":"rebaseline"`, `"event":"deleted"`, `"event":"updated"`} {
+	for _, want := range []string{`"retrying":true`, `"event":"gone"`, `"via":"poll"`, `"via":"rebaseline"`, `"event":"deleted"`, `"event":"updated"`} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("the recorded run lacks %s; the test is not exercising it:\n%s", want, text)
 		}

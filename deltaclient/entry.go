@@ -189,7 +189,10 @@ func (idn Identity) classifySlow(raw []byte, item int) (Entry, error) {
 		e = Entry{Kind: Removed, Reason: reason}
 	}
 	var ok bool
-	if len(idn.KeyFields) > 0 {
+	// A 4.0 $deletedEntity's "id" is its entity-id, not a key property
+	// named id: it is read below, even when the key is "id".
+	deleted40 := strings.HasSuffix(context, "/$deletedEntity") && idVal != nil
+	if len(idn.KeyFields) > 0 && !deleted40 {
 		e.ID, ok = keyID(idn.KeyFields, keyVals)
 	}
 	if !ok && idVal != nil {

@@ -13,7 +13,7 @@ func TestPollingEntities(t *testing.T) {
 	f := newFixture(t, deltatest.Options{NoDelta: true}).start()
 	f.size(120, 30)
 	f.mustShow("customers", "polling", "balanceSheet", "customers · 30 records · polling · etag scan")
-	f.mustNotShow("unsupported", "tracking")
+	f.mustNotShow("tracking")
 	if !f.m.keys.Refresh.Enabled() || !f.m.keys.Rebaseline.Enabled() {
 		t.Error("a polled entity offers r and b")
 	}
