@@ -88,6 +88,10 @@ type session struct {
 	log       *reqlog.Log
 	demo      bool
 	close     func()
+	// poll configures the trackers of sets without delta links.
+	deltaOnly bool
+	scanEvery int
+	overlap   time.Duration
 }
 
 // credentials picks the one authentication the flags and environment ask
@@ -244,6 +248,7 @@ func (c *conn) dial() (*session, error) {
 		s.service = "replay " + s.service
 	}
 	s.target = target
+	s.deltaOnly, s.scanEvery, s.overlap = c.deltaOnly, c.scanEvery, c.overlap
 	return s, nil
 }
 
@@ -260,7 +265,7 @@ func (s *session) open(ctx context.Context, company string) error {
 		s.log.Note(src.IdentityNote)
 	}
 	for _, tr := range trackers {
-		tr.DeltaOnly, tr.ScanEvery, tr.Overlap = c.deltaOnly, c.scanEvery, c.overlap
+		tr.DeltaOnly, tr.ScanEvery, tr.Overlap = s.deltaOnly, s.scanEvery, s.overlap
 	}
 	s.trackers, s.discovery = trackers, d
 	return nil
