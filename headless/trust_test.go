@@ -296,7 +296,11 @@ func TestWatchStderrIsSanitised(t *testing.T) {
 	}
 	a := newOrigin(t)
 	a.json("/svc/items", 200, `{"value":[{"id":"1"}]}`)
-	r := watchTrackers(t, open(a), nil, WatchOptions{})
+	onlyDelta := open(a)
+	for _, tr := range onlyDelta {
+		tr.DeltaOnly = true // as --delta-only: the set is reported, not polled
+	}
+	r := watchTrackers(t, onlyDelta, nil, WatchOptions{})
 	if r.code != ExitUnsupported || !strings.Contains(r.stderr, "does not support delta requests") {
 		t.Errorf("unsupported: exit %d, stderr %q", r.code, r.stderr)
 	}
