@@ -56,26 +56,35 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	f.Add([]byte(`{"value":[{"id":"1","a":[[[[[[[[[[]]]]]]]]]]}]}`))
 	f.Add([]byte(`<html>sign in</html>`))
+	f.Add([]byte(`{"value":[{"k":1,"id":"a"},{"k":"1","id":"a"},{"k":null,"id":"a"}]}`))
+	f.Add([]byte(`{"value":[{"id":"a","x":1,"id":"b"}]}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		p, err := decodePage(in, Identity{})
-		if err != nil {
-			var me *MalformedError
-			var ie *IdentityError
-			if !errors.Is(err, ErrNotJSON) && !errors.As(err, &me) && !errors.As(err, &ie) {
-				t.Fatalf("untyped error %T: %v", err, err)
-			}
-			return
-		}
-		for _, e := range p.entries {
-			if e.Kind == Record && len(e.Raw) == 0 {
-				t.Fatal("record without bytes")
-			}
-			if e.Kind == Record && !bytes.Contains(in, e.Raw) {
-				t.Fatal("record bytes not from the input")
-			}
-			if e.Kind != Link && e.ID == "" {
-				t.Fatalf("entry without an identity accepted: %+v", e)
-			}
+		// Both identity rules: SPEC's default and a composite key.
+		for _, idn := range []Identity{{}, {KeyFields: []string{"k", "id"}}} {
+			fuzzDecode(t, in, idn)
 		}
 	})
+}
+
+func fuzzDecode(t *testing.T, in []byte, idn Identity) {
+	p, err := decodePage(in, idn)
+	if err != nil {
+		var me *MalformedError
+		var ie *IdentityError
+		if !errors.Is(err, ErrNotJSON) && !errors.As(err, &me) && !errors.As(err, &ie) {
+			t.Fatalf("untyped error %T: %v", err, err)
+		}
+		return
+	}
+	for _, e := range p.entries {
+		if e.Kind == Record && len(e.Raw) == 0 {
+			t.Fatal("record without bytes")
+		}
+		if e.Kind == Record && !bytes.Contains(in, e.Raw) {
+			t.Fatal("record bytes not from the input")
+		}
+		if e.Kind != Link && e.ID == "" {
+			t.Fatalf("entry without an identity accepted: %+v", e)
+		}
+	}
 }
