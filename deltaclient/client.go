@@ -90,22 +90,16 @@ type Result struct {
 	Entries   []Entry
 	DeltaLink string // absolute; the link for the next round
 	Pages     int
-	Links     int // $link / $deletedLink rows skipped
 	Bytes     int64
 	// TrackingApplied is true when the first page of a baseline carried
 	// Preference-Applied: odata.track-changes.
 	TrackingApplied bool
 }
 
-// Baseline fetches the whole collection at url with change tracking asked
-// for, following every nextLink; the deltaLink comes from the last page.
-// A collection without a deltaLink is an *UnsupportedError.
-func (c *Client) Baseline(ctx context.Context, url string, progress func(Progress)) (*Result, error) {
-	return c.run(ctx, url, modeBaseline, progress, nil)
-}
-
-// BaselinePages is Baseline handing each page's entries to page as it
-// arrives, in order, instead of collecting them in the Result: the caller
+// BaselinePages fetches the whole collection at url with change tracking
+// asked for, following every nextLink (the deltaLink comes from the last
+// page; a collection without one is an *UnsupportedError), and hands each
+// page's entries to page as it arrives, in order: the caller
 // builds its snapshot while the next pages are still decoding. On error
 // what page received is incomplete and must be discarded, with one
 // exception: an *UnsupportedError with NoDeltaLink comes with the Result,
@@ -211,7 +205,6 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 			count = p.count
 		}
 		res.Pages++
-		res.Links += p.links
 		records += len(p.entries)
 		if each != nil {
 			each(p.entries)

@@ -20,8 +20,9 @@ const (
 	Record EntryKind = iota
 	// Removed is a deleted entity: OData 4.0 $deletedEntity or 4.01 @removed.
 	Removed
-	// Link is a 4.0 $link or $deletedLink row: a relationship, not a record.
-	Link
+	// linkRow is a 4.0 $link or $deletedLink row: a relationship, not a
+	// record. The decoder skips them; no Entry of this kind is delivered.
+	linkRow
 )
 
 // Entry is one item of a page, in the order the server sent it.
@@ -182,7 +183,7 @@ func (idn Identity) classifySlow(raw []byte, item int) (Entry, error) {
 	case strings.HasSuffix(context, "/$deletedEntity"):
 		removed = true
 	case strings.HasSuffix(context, "/$link"), strings.HasSuffix(context, "/$deletedLink"):
-		return Entry{Kind: Link}, nil
+		return Entry{Kind: linkRow}, nil
 	}
 	e := Entry{Kind: Record, Raw: raw}
 	if removed {

@@ -147,7 +147,7 @@ func readValues(dec *jsontext.Decoder, body []byte, idn Identity, p *page) error
 		if err != nil {
 			return err
 		}
-		if e.Kind == Link {
+		if e.Kind == linkRow {
 			p.links++
 			continue
 		}

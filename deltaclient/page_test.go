@@ -83,7 +83,10 @@ func fuzzDecode(t *testing.T, in []byte, idn Identity) {
 		if e.Kind == Record && !bytes.Contains(in, e.Raw) {
 			t.Fatal("record bytes not from the input")
 		}
-		if e.Kind != Link && e.ID == "" {
+		if e.Kind == linkRow {
+			t.Fatal("a $link row was delivered")
+		}
+		if e.ID == "" {
 			t.Fatalf("entry without an identity accepted: %+v", e)
 		}
 	}

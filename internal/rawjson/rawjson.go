@@ -14,49 +14,18 @@ import (
 
 // Members calls fn with the name (escapes already resolved) and the raw value
 // of each member of the object obj, in order, until fn returns false.
-// The name slice is only valid during the call.
+// The name slice is only valid during the call. It is MembersRaw with the
+// names unquoted.
 func Members(obj []byte, fn func(name, value []byte) bool) {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return
-	}
-	i++
 	var scratch []byte
-	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] == '}' {
-			return
-		}
-		if obj[i] == ',' {
-			i++
-			continue
-		}
-		if obj[i] != '"' {
-			return
-		}
-		end := skipString(obj, i)
-		if end < 0 {
-			return
-		}
-		name := obj[i+1 : end-1]
+	MembersRaw(obj, func(quoted, value []byte) bool {
+		name := quoted[1 : len(quoted)-1]
 		if bytes.IndexByte(name, '\\') >= 0 {
-			scratch, _ = jsontext.AppendUnquote(scratch[:0], obj[i:end])
+			scratch, _ = jsontext.AppendUnquote(scratch[:0], quoted)
 			name = scratch
 		}
-		i = skipSpace(obj, end)
-		if i >= len(obj) || obj[i] != ':' {
-			return
-		}
-		i = skipSpace(obj, i+1)
-		vend := SkipValue(obj, i)
-		if vend < 0 {
-			return
-		}
-		if !fn(name, obj[i:vend]) {
-			return
-		}
-		i = vend
-	}
+		return fn(name, value)
+	})
 }
 
 // MembersRaw is Members with each name as it stands in obj: quoted, escapes
