@@ -32,11 +32,12 @@ func main() {
 
 // Exit codes, the same for every command (README "Exit codes").
 const (
-	exitOK          = headless.ExitOK
-	exitFailure     = headless.ExitFailure
-	exitUsage       = headless.ExitUsage
-	exitUnsupported = headless.ExitUnsupported
-	exitGone        = headless.ExitGone
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitUnsupported = 3 // watch: no entity supports deltas
+	exitGone        = 4 // watch --on-gone exit: a delta link expired
+	exitProbeError  = 5 // probe: some entity set's verdict is error
 )
 
 // run executes one command line and returns its exit code. Commands report
@@ -269,7 +270,24 @@ func runWatch(ctx context.Context, w watchFlags, stdout, stderr io.Writer) (int,
 	if st != nil {
 		defer st.Close()
 	}
-	return headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Secrets: s.log.Secrets(), Interval: w.interval, Rounds: w.rounds, ExitOnGone: w.onGone == "exit", Progress: w.progress}, stdout, stderr), nil
+	err = headless.Watch(ctx, headless.WatchOptions{Trackers: s.trackers, Secrets: s.log.Secrets(), Interval: w.interval, Rounds: w.rounds, ExitOnGone: w.onGone == "exit", Progress: w.progress}, stdout, stderr)
+	// Watch has said why on stderr; only the code is left to decide.
+	return watchExit(err), nil
+}
+
+// watchExit is watch's exit code for how it ended.
+func watchExit(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, headless.ErrNoDeltas):
+		return exitUnsupported
+	case errors.Is(err, headless.ErrStoppedOnGone):
+		return exitGone
+	case errors.Is(err, headless.ErrNothingToWatch):
+		return exitUsage
+	}
+	return exitFailure
 }
 
 type probeFlags struct {
@@ -297,7 +315,14 @@ func runProbe(ctx context.Context, p probeFlags, stdout, stderr io.Writer) (int,
 		return exitFailure, err
 	}
 	defer s.close()
-	return headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Secrets: s.log.Secrets(), Concurrency: p.concurrency, MaxPages: p.pages, JSON: p.json, BusinessCentral: s.discovery.BusinessCentral}, stdout, stderr), nil
+	if err := headless.Probe(ctx, headless.ProbeOptions{Trackers: s.trackers, Secrets: s.log.Secrets(), Concurrency: p.concurrency, MaxPages: p.pages, JSON: p.json, BusinessCentral: s.discovery.BusinessCentral}, stdout, stderr); err != nil {
+		// Probe has said why on stderr.
+		if errors.Is(err, headless.ErrSomeUnprobed) {
+			return exitProbeError, nil
+		}
+		return exitFailure, nil
+	}
+	return exitOK, nil
 }
 
 type demoFlags struct {

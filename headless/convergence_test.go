@@ -81,7 +81,7 @@ func converge(t *testing.T, seed uint64, rounds int) (faults, events, changes in
 	}
 	baseline := map[string]map[string]json.RawMessage{}
 	var out, errOut bytes.Buffer
-	code := Watch(context.Background(), WatchOptions{
+	err := Watch(context.Background(), WatchOptions{
 		Trackers: trackers, Interval: time.Microsecond, Rounds: rounds, MaxFailures: rounds,
 		BeforeRound: func(round int) {
 			if round == 1 {
@@ -102,8 +102,8 @@ func converge(t *testing.T, seed uint64, rounds int) (faults, events, changes in
 			}
 		},
 	}, &out, &errOut)
-	if code != ExitOK {
-		t.Fatalf("seed %d: watch exit %d: %s", seed, code, errOut.String())
+	if err != nil {
+		t.Fatalf("seed %d: watch: %v: %s", seed, err, errOut.String())
 	}
 	replayed := baseline
 	sc := bufio.NewScanner(&out)
@@ -206,15 +206,15 @@ func TestWatch200RoundsAgainstFaultyDemo(t *testing.T) {
 	}
 	const rounds = 200
 	var out, errOut bytes.Buffer
-	code := Watch(context.Background(), WatchOptions{Trackers: trackers, Interval: time.Millisecond, Rounds: rounds + 1, MaxFailures: rounds,
+	err = Watch(context.Background(), WatchOptions{Trackers: trackers, Interval: time.Millisecond, Rounds: rounds + 1, MaxFailures: rounds,
 		BeforeRound: func(round int) {
 			if round == rounds+1 {
 				srv.PauseChanges()
 				srv.SetFaults(deltatest.Faults{})
 			}
 		}}, &out, &errOut)
-	if code != ExitOK {
-		t.Fatalf("exit %d: %s", code, errOut.String())
+	if err != nil {
+		t.Fatalf("watch: %v: %s", err, errOut.String())
 	}
 	for _, tr := range trackers {
 		want, got := decodeAll(t, srv.Records(tr.Name)), decodeAll(t, raw(tr.Records()))
@@ -233,8 +233,8 @@ func TestProgressEvents(t *testing.T) {
 	defer srv.Close()
 	tr := track.New("customers", srv.CollectionURL("customers"), &deltaclient.Client{})
 	var out, errOut bytes.Buffer
-	if code := Watch(context.Background(), WatchOptions{Trackers: []*track.Tracker{tr}, Interval: time.Millisecond, Rounds: 1, Progress: true}, &out, &errOut); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
+	if err := Watch(context.Background(), WatchOptions{Trackers: []*track.Tracker{tr}, Interval: time.Millisecond, Rounds: 1, Progress: true}, &out, &errOut); err != nil {
+		t.Fatalf("watch: %v: %s", err, errOut.String())
 	}
 	var ev Event
 	for _, line := range strings.Split(out.String(), "\n") {

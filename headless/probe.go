@@ -3,6 +3,7 @@ package headless
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,10 +45,11 @@ type ProbeOptions struct {
 // Probe asks every tracker's entity set whether it supports delta requests,
 // reading at most two pages of each (of one record when the server honours
 // the page size), a few sets at a time, and prints a table or JSON. It
-// returns the exit code: 0 when every set got a yes or no, ExitProbeError
-// when some set's verdict is error (the table still shows all), 1 when no
-// set could be reached.
-func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int {
+// returns nil when every set got a yes or no, ErrSomeUnprobed when some
+// set's verdict is error (the table still shows all), ErrUnreachable when
+// no set could be reached (both said on stderr), and ctx's error when it
+// was interrupted.
+func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) error {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
@@ -85,7 +87,7 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return ExitFailure
+		return ctx.Err()
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(stdout)
@@ -123,11 +125,18 @@ func Probe(ctx context.Context, opts ProbeOptions, stdout, stderr io.Writer) int
 	}
 	if reached == 0 && len(rows) > 0 {
 		out.say("probe: could not reach the service: %s", strings.TrimSpace(rows[0].Evidence))
-		return ExitFailure
+		return ErrUnreachable
 	}
 	if failed > 0 {
 		out.say("probe: %d of %d entity sets could not be probed (verdict error); see the table", failed, len(rows))
-		return ExitProbeError
+		return ErrSomeUnprobed
 	}
-	return ExitOK
+	return nil
 }
+
+// Probe's answers when it could not say yes or no for every set; the
+// reason is on stderr already.
+var (
+	ErrUnreachable  = errors.New("could not reach the service")
+	ErrSomeUnprobed = errors.New("some entity sets could not be probed")
+)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -82,7 +83,7 @@ func (o *origin) credentialed() []string {
 const testToken = "tok-9a8b7c6d5e4f"
 
 type run struct {
-	code           int
+	err            error
 	stdout, stderr string
 }
 
@@ -118,11 +119,11 @@ func watchTrackers(t *testing.T, trackers []*track.Tracker, secrets *reqlog.Secr
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	code := Watch(ctx, opts, &out, &errOut)
+	err := Watch(ctx, opts, &out, &errOut)
 	if ctx.Err() != nil {
 		t.Fatalf("watch did not end: stdout %s", out.String())
 	}
-	return run{code, out.String(), errOut.String()}
+	return run{err, out.String(), errOut.String()}
 }
 
 // Point 1: a 410 whose Location is on another origin: refused with a clear
@@ -169,8 +170,8 @@ func TestWatchCrossOriginDeltaLinkWithoutCredentials(t *testing.T) {
 	b.json("/page2", 200, `{"value":[{"id":"2"}],"@odata.deltaLink":"`+b.srv.URL+`/delta"}`)
 	b.json("/delta", 200, `{"value":[{"id":"3"}],"@odata.deltaLink":"`+b.srv.URL+`/delta"}`)
 	r := watchURL(t, a.srv.URL+"/svc/items", true, WatchOptions{Rounds: 3})
-	if r.code != ExitOK || strings.Count(r.stdout, `"event":"round"`) != 3 {
-		t.Fatalf("exit %d, stdout %s, stderr %s", r.code, r.stdout, r.stderr)
+	if r.err != nil || strings.Count(r.stdout, `"event":"round"`) != 3 {
+		t.Fatalf("err %v, stdout %s, stderr %s", r.err, r.stdout, r.stderr)
 	}
 	if n := len(b.requests()); n != 4 {
 		t.Errorf("other origin saw %d requests, want page 2 and 3 rounds", n)
@@ -228,8 +229,8 @@ func TestWatchNeverPrintsEchoedSecrets(t *testing.T) {
 	a := newOrigin(t)
 	a.handle("/svc/items", echo(http.StatusUnauthorized))
 	r := watchURL(t, a.srv.URL+"/svc/items", false, WatchOptions{Rounds: 2, MaxFailures: 1})
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "you sent Bearer [redacted]") {
-		t.Fatalf("exit %d; stderr %s", r.code, r.stderr)
+	if r.err == nil || !strings.Contains(r.stderr, "you sent Bearer [redacted]") {
+		t.Fatalf("err %v; stderr %s", r.err, r.stderr)
 	}
 	for _, leak := range []string{testToken, "k3y-value-42"} {
 		if strings.Contains(r.stdout+r.stderr, leak) {
@@ -262,8 +263,8 @@ func TestWatchPagingLoopEnds(t *testing.T) {
 	a.json("/svc/delta", 200, `{"value":[{"id":"2"}],"@odata.nextLink":"/svc/p2"}`)
 	a.json("/svc/p2", 200, `{"value":[{"id":"3"}],"@odata.nextLink":"/svc/delta"}`)
 	r := watchURL(t, a.srv.URL+"/svc/items", false, WatchOptions{Rounds: 2, MaxFailures: 2})
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "paging loop on the server") || !strings.Contains(r.stderr, "goes back to page 1") {
-		t.Errorf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	if r.err == nil || !strings.Contains(r.stdout, "paging loop on the server") || !strings.Contains(r.stderr, "goes back to page 1") {
+		t.Errorf("err %v\nstdout %s\nstderr %s", r.err, r.stdout, r.stderr)
 	}
 	if n := len(a.requests()); n > 1+2*4 {
 		t.Errorf("%d requests for two rounds of a two-page loop", n)
@@ -301,8 +302,8 @@ func TestWatchStderrIsSanitised(t *testing.T) {
 		tr.DeltaOnly = true // as --delta-only: the set is reported, not polled
 	}
 	r := watchTrackers(t, onlyDelta, nil, WatchOptions{})
-	if r.code != ExitUnsupported || !strings.Contains(r.stderr, "does not support delta requests") {
-		t.Errorf("unsupported: exit %d, stderr %q", r.code, r.stderr)
+	if !errors.Is(r.err, ErrNoDeltas) || !strings.Contains(r.stderr, "does not support delta requests") {
+		t.Errorf("unsupported: err %v, stderr %q", r.err, r.stderr)
 	}
 	assertInert(t, "unsupported line", r.stderr)
 
@@ -310,8 +311,8 @@ func TestWatchStderrIsSanitised(t *testing.T) {
 	b.json("/svc/items", 200, `{"value":[{"id":"1"}],"@odata.deltaLink":"/svc/delta"}`)
 	b.json("/svc/delta", 404, `{"error":{"code":"NotFound","message":"gone \u001b]0;x\u0007 away"}}`)
 	r = watchTrackers(t, open(b), nil, WatchOptions{MaxFailures: 1})
-	if r.code != ExitFailure || !strings.Contains(r.stderr, "rounds in a row failed") {
-		t.Errorf("failures: exit %d, stderr %q", r.code, r.stderr)
+	if r.err == nil || errors.Is(r.err, ErrNoDeltas) || !strings.Contains(r.stderr, "rounds in a row failed") {
+		t.Errorf("failures: err %v, stderr %q", r.err, r.stderr)
 	}
 	assertInert(t, "rounds-failed line", r.stderr)
 
@@ -319,8 +320,8 @@ func TestWatchStderrIsSanitised(t *testing.T) {
 	c.json("/svc/items", 200, `{"value":[{"id":"1"}],"@odata.deltaLink":"/svc/delta"}`)
 	c.json("/svc/delta", 410, `{}`)
 	r = watchTrackers(t, open(c), nil, WatchOptions{ExitOnGone: true})
-	if r.code != ExitGone || !strings.Contains(r.stderr, "the delta link expired") {
-		t.Errorf("on-gone exit: exit %d, stderr %q", r.code, r.stderr)
+	if !errors.Is(r.err, ErrStoppedOnGone) || !strings.Contains(r.stderr, "the delta link expired") {
+		t.Errorf("on-gone exit: err %v, stderr %q", r.err, r.stderr)
 	}
 	assertInert(t, "on-gone line", r.stderr)
 	assertInert(t, "stdout", r.stdout)
@@ -341,8 +342,8 @@ func TestWatchNDJSONIsValidUTF8(t *testing.T) {
 	a.json("/svc/delta", 200, "{\"value\":[{\"id\":\"1\",\"name\":\"bad \xff\x9b2J end\"},{\"id\":\"2\xfe\",\"name\":\"new\"}],\"@odata.deltaLink\":\"/svc/delta2\"}")
 	a.json("/svc/delta2", 200, `{"value":[],"@odata.deltaLink":"/svc/delta2"}`)
 	r := watchURL(t, a.srv.URL+"/svc/items", false, WatchOptions{Rounds: 2})
-	if r.code != ExitOK {
-		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	if r.err != nil {
+		t.Fatalf("err %v, stderr %s", r.err, r.stderr)
 	}
 	repaired := 0
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))
@@ -366,8 +367,9 @@ func TestWatchNDJSONIsValidUTF8(t *testing.T) {
 	assertInert(t, "stdout", r.stdout)
 }
 
-// Point 17: an entity whose verdict is error makes probe exit
-// ExitProbeError, with the whole table still printed; none reachable is 1.
+// Point 17: an entity whose verdict is error makes probe answer
+// ErrSomeUnprobed (exit 5), with the whole table still printed; none
+// reachable is ErrUnreachable (exit 1).
 func TestProbeExitCodeForAnErrorVerdict(t *testing.T) {
 	t.Parallel()
 	a := newOrigin(t)
@@ -382,9 +384,9 @@ func TestProbeExitCodeForAnErrorVerdict(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	code := Probe(context.Background(), ProbeOptions{Trackers: trackers}, &out, &errOut)
-	if code != ExitProbeError || !strings.Contains(out.String(), "good    yes") || !strings.Contains(out.String(), "broken  error") {
-		t.Errorf("exit %d, want %d; table:\n%s", code, ExitProbeError, out.String())
+	err = Probe(context.Background(), ProbeOptions{Trackers: trackers}, &out, &errOut)
+	if !errors.Is(err, ErrSomeUnprobed) || !strings.Contains(out.String(), "good    yes") || !strings.Contains(out.String(), "broken  error") {
+		t.Errorf("err %v, want ErrSomeUnprobed; table:\n%s", err, out.String())
 	}
 	if !strings.Contains(errOut.String(), "1 of 2 entity sets could not be probed") {
 		t.Errorf("stderr %q", errOut.String())
@@ -393,8 +395,8 @@ func TestProbeExitCodeForAnErrorVerdict(t *testing.T) {
 	down := newOrigin(t)
 	url := down.srv.URL + "/svc/items"
 	down.srv.Close()
-	code = Probe(context.Background(), ProbeOptions{Trackers: []*track.Tracker{track.New("items", url, &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}})}}, &out, &errOut)
-	if code != ExitFailure {
-		t.Errorf("unreachable service: exit %d, want 1", code)
+	err = Probe(context.Background(), ProbeOptions{Trackers: []*track.Tracker{track.New("items", url, &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}})}}, &out, &errOut)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("unreachable service: err %v, want ErrUnreachable", err)
 	}
 }

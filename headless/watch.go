@@ -15,16 +15,15 @@ import (
 	"github.com/deltascope/deltascope/track"
 )
 
-// Exit codes of watch.
-const (
-	ExitOK          = 0
-	ExitFailure     = 1
-	ExitUsage       = 2
-	ExitUnsupported = 3
-	ExitGone        = 4
-	// ExitProbeError: probe ran, and at least one entity set's verdict is
-	// error (unreachable, refused, malformed); the table shows which.
-	ExitProbeError = 5
+// Why Watch stopped early. The one-line reason is on stderr already, so a
+// caller maps these to its exit code and prints nothing more.
+var (
+	// ErrNoDeltas: no entity set to watch supports delta requests.
+	ErrNoDeltas = errors.New("no entity set supports delta requests")
+	// ErrStoppedOnGone: a delta link expired and ExitOnGone was set.
+	ErrStoppedOnGone = errors.New("a delta link expired")
+	// ErrNothingToWatch: there were no entity sets.
+	ErrNothingToWatch = errors.New("nothing to watch")
 )
 
 // WatchOptions configure a watch run.
@@ -92,8 +91,10 @@ type watcher struct {
 
 // Watch takes a baseline of every tracker's entity set, then polls them
 // every interval, writing events to stdout and one-line reasons to stderr.
-// It returns the process exit code.
-func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int {
+// It returns nil after Rounds rounds or when ctx ends, and otherwise why it
+// stopped (ErrNoDeltas, ErrStoppedOnGone, ErrNothingToWatch or the failure),
+// whose reason it has already written to stderr.
+func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -110,7 +111,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 		res, err := t.Resume()
 		if err != nil {
 			w.out.say("%s: %s", t.Name, err)
-			return ExitFailure
+			return err
 		}
 		if res != nil {
 			w.emit(Event{Entity: t.Name, Event: "resume", Records: ptr(res.Records), Since: res.Since.UTC().Format(time.RFC3339)})
@@ -120,7 +121,7 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 		r, err := t.Baseline(ctx, w.retries(t.Name, true))
 		if err != nil {
 			if ctx.Err() != nil {
-				return ExitOK
+				return nil
 			}
 			var ue *deltaclient.UnsupportedError
 			if errors.As(err, &ue) {
@@ -141,74 +142,74 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) int
 	if len(live) == 0 {
 		if firstErr != nil {
 			w.out.say("%s", firstErr)
-			return ExitFailure
+			return firstErr
 		}
 		if unsupported > 0 {
-			return ExitUnsupported
+			return ErrNoDeltas
 		}
 		w.out.say("nothing to watch")
-		return ExitUsage
+		return ErrNothingToWatch
 	}
 	failures := map[*track.Tracker]int{}
 	for round := 1; opts.Rounds == 0 || round <= opts.Rounds; round++ {
 		select {
 		case <-ctx.Done():
-			return ExitOK
+			return nil
 		case <-time.After(opts.Interval):
 		}
 		if opts.BeforeRound != nil {
 			opts.BeforeRound(round)
 		}
 		for _, t := range live {
-			code, err := w.poll(ctx, t)
+			stop, err := w.poll(ctx, t)
 			if ctx.Err() != nil {
-				return ExitOK
+				return nil
 			}
-			if code != ExitOK {
-				return code
+			if stop {
+				return err
 			}
 			if err != nil {
 				failures[t]++
 				if failures[t] >= opts.MaxFailures {
 					w.out.say("%s: %d rounds in a row failed, giving up: %s", t.Name, failures[t], err)
-					return ExitFailure
+					return err
 				}
 				continue
 			}
 			failures[t] = 0
 		}
 	}
-	return ExitOK
+	return nil
 }
 
 // poll runs one round for t and writes its events. A failed round leaves
 // the tracker as it was; the error is reported and returned.
-func (w *watcher) poll(ctx context.Context, t *track.Tracker) (int, error) {
+func (w *watcher) poll(ctx context.Context, t *track.Tracker) (stop bool, err error) {
 	r, err := t.Poll(ctx, w.retries(t.Name, false))
 	var gone *deltaclient.GoneError
 	if errors.As(err, &gone) {
 		w.emit(Event{Entity: t.Name, Event: "gone", Status: gone.Status, Location: gone.Location, Message: gone.Message})
 		if w.opts.ExitOnGone {
 			w.out.say("%s: the delta link expired (%d); run again for a new baseline", t.Name, gone.Status)
-			return ExitGone, err
+			return true, fmt.Errorf("%s: %w: %w", t.Name, ErrStoppedOnGone, err)
 		}
 		r, err = t.Rebaseline(ctx, gone.Location, w.retries(t.Name, true))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return ExitOK, err
+			return false, err
 		}
 		var ue *deltaclient.UnsupportedError
 		if errors.As(err, &ue) {
 			w.emit(Event{Entity: t.Name, Event: "unsupported", Status: ue.Status, Message: ue.Error()})
 			w.out.say("%s %s", t.Name, ue)
-			return ExitUnsupported, err
+			return true, fmt.Errorf("%s: %w: %w", t.Name, ErrNoDeltas, err)
 		}
 		w.emit(Event{Entity: t.Name, Event: "error", Status: deltaclient.StatusOf(err).HTTP, Message: err.Error(), Retrying: true})
-		return ExitOK, err
+		return false, err
 	}
 	w.round(t.Name, r, t.Method())
-	return ExitOK, nil
+	return false, nil
 }
 
 // retries reports each retried page as an error event that says watch is
