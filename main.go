@@ -381,7 +381,17 @@ func runDemo(ctx context.Context, d demoFlags, stdout io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "deltascope demo: a Business Central-shaped API with change tracking\n")
 	}
 	fmt.Fprintf(stdout, "  service root  %s\n", srv.ServiceRoot())
-	fmt.Fprintf(stdout, "  company       %s (CRONUS USA, Inc.)\n", srv.CompanyID())
+	cos := srv.Companies()
+	for i, co := range cos {
+		label := "company"
+		switch {
+		case i > 0:
+			label = ""
+		case len(cos) > 1:
+			label = "companies"
+		}
+		fmt.Fprintf(stdout, "  %-12s  %s (%s)\n", label, co.ID, co.Name)
+	}
 	fmt.Fprintf(stdout, "  customers     %s\n", srv.CollectionURL("customers"))
 	fmt.Fprintf(stdout, "  entity sets   %s\n", strings.Join(srv.EntitySets(), ", "))
 	fmt.Fprintf(stdout, "try: deltascope watch --url %s --entity customers\n", srv.ServiceRoot())

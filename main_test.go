@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
 )
@@ -112,6 +113,7 @@ func TestWatchExitCodes(t *testing.T) {
 		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
 		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},
 		{"bad header", []string{"watch", "--header", "nocolon"}, 2, "must look like 'Name: value'"},
+		{"failing token command", []string{"probe", "--url", srv.ServiceRoot(), "--token-command", "echo first >&2; echo 'Please run az login' >&2; exit 1"}, 1, "--token-command failed (exit status 1): Please run az login"},
 		{"unknown entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "custmers"}, 2, "did you mean customers?"},
 		{"TUI interval too short", []string{"--interval", "1ms"}, 2, "deltascope: --interval 1ms: must be between 2s and 5m"},
 		{"TUI interval too long", []string{"-i", "1h"}, 2, "--interval 1h: must be between 2s and 5m"},
@@ -190,6 +192,23 @@ func TestCommandLine(t *testing.T) {
 		}
 		if !strings.Contains(stdout.String(), tc.want) {
 			t.Errorf("%v: stdout lacks %q:\n%.300s", tc.args, tc.want, stdout.String())
+		}
+	}
+}
+
+// TestDemoBannerListsEveryCompany: with --companies 3 the banner names all
+// three, so a client can pick any.
+func TestDemoBannerListsEveryCompany(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--companies", "3"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"companies     ", "(CRONUS USA, Inc.)", "(CRONUS International Ltd.)", "(My Company)"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
 	}
 }

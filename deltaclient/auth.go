@@ -94,7 +94,7 @@ func (t *TokenCommand) run(ctx context.Context) error {
 	if err := cmd.Run(); err != nil {
 		// Its stderr explains (az: "Please run 'az login'"); its stdout
 		// may hold a token, so it is never shown.
-		return fmt.Errorf("--token-command failed (%v): %s", err, excerpt(errOut.Bytes(), 200))
+		return fmt.Errorf("--token-command failed (%v)%s", err, lastLine(errOut.Bytes()))
 	}
 	tok := strings.TrimSpace(out.String())
 	if tok == "" || strings.ContainsAny(tok, " \n\t") {
@@ -157,3 +157,15 @@ func (c *ClientCredentials) Apply(_ context.Context, r *http.Request) error {
 }
 
 func (c *ClientCredentials) Describe() string { return c.describe }
+
+// lastLine is ": " and the last non-empty line of a command's stderr,
+// where tools put the sentence that explains (az: "Please run 'az
+// login'"), or "" when it wrote nothing.
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if last == "" {
+		return ""
+	}
+	return ": " + string(excerpt([]byte(last), 200))
+}

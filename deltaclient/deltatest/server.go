@@ -288,6 +288,18 @@ func (s *Server) ServiceRoot() string { return s.URL + "/api/v2.0" }
 // CompanyID is the id of the first company.
 func (s *Server) CompanyID() string { return s.companies[0].id }
 
+// Company is one company of the demo: its id and display name.
+type Company struct{ ID, Name string }
+
+// Companies lists the companies, in the order the service lists them.
+func (s *Server) Companies() []Company {
+	out := make([]Company, len(s.companies))
+	for i, c := range s.companies {
+		out[i] = Company{ID: c.id, Name: c.name}
+	}
+	return out
+}
+
 // CollectionURL is the URL of an entity set of the first company.
 func (s *Server) CollectionURL(set string) string {
 	return fmt.Sprintf("%s/companies(%s)/%s", s.ServiceRoot(), s.CompanyID(), set)
