@@ -33,7 +33,7 @@ func launchFor(c *deltaclient.Client, root string) Launch {
 }
 
 // TestCompanies: a service with several companies asks which one, names it
-// in the header, and c switches company without restarting.
+// in the header, and C switches company without restarting.
 func TestCompanies(t *testing.T) {
 	t.Parallel()
 	srv := deltatest.NewServer(deltatest.Options{Seed: 5, Records: 20, Companies: 3})
@@ -46,7 +46,7 @@ func TestCompanies(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	scr.waitFor(t, tm, "deltascope │ CRONUS USA, Inc. │", "customers", "paused")
 
-	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c")})
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("C")})
 	scr.waitFor(t, tm, "Switch to which company?", "CRONUS USA, Inc. (open now)")
 	tm.Send(tea.KeyMsg{Type: tea.KeyDown})
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})

@@ -35,7 +35,7 @@ func newKeyMap() keyMap {
 		Help:          key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Copy:          key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy JSON")),
 		Log:           key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "request log")),
-		Company:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "company")),
+		Company:       key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "company")),
 		Curl:          key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy curl")),
 		DeltaLink:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delta link")),
 		Quit:          key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),

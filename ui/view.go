@@ -124,8 +124,9 @@ func (m *Model) statusBar() string {
 	}
 	rest := " │ " + strings.Join(parts, " │ ")
 	head := " deltascope"
-	if m.company != "" {
-		head += " │ " + termtext.Clip(m.company, 30)
+	// The company gives way after the URL, before the countdown.
+	if room := m.width - ansi.StringWidth(head+rest) - 3; m.company != "" && room >= 8 {
+		head += " │ " + termtext.Clip(m.company, min(30, room))
 	}
 	if room := m.width - ansi.StringWidth(head+rest) - 3; room >= 16 {
 		head += " │ " + termtext.Clip(m.service, room)
