@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/pflag"
 
 	"github.com/deltascope/deltascope/deltaclient"
+	"github.com/deltascope/deltascope/reqlog"
 	"github.com/deltascope/deltascope/store"
 	"github.com/deltascope/deltascope/ui"
 )
@@ -99,10 +102,26 @@ func runTUI(ctx context.Context, t tuiFlags) (int, error) {
 			return s.client.Companies(ctx, s.discovery.Root)
 		},
 	}
-	if err := ui.Run(ctx, l); err != nil {
+	if err := ui.Run(ctx, l, tea.WithOutput(redactedTerminal{File: os.Stdout, secrets: s.log.Secrets()})); err != nil {
 		return exitFailure, err
 	}
 	return exitOK, nil
+}
+
+// redactedTerminal is the TUI's last boundary: every frame Bubble Tea
+// writes (one Write a frame) has the session's known secrets replaced, so
+// a token the server echoes inside a record is not shown either. It stays
+// an *os.File for Bubble Tea's terminal handling (size, raw mode).
+type redactedTerminal struct {
+	*os.File
+	secrets *reqlog.Secrets
+}
+
+func (t redactedTerminal) Write(b []byte) (int, error) {
+	if _, err := t.File.Write(t.secrets.Bytes(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // human writes a duration without the zero units Go adds: 5m, not 5m0s.
