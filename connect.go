@@ -87,6 +87,7 @@ type session struct {
 	target    deltaclient.Target
 	log       *reqlog.Log
 	demo      bool
+	replay    bool // on a recording (--replay): a new address every run
 	close     func()
 	// poll configures the trackers of sets without delta links.
 	deltaOnly bool
@@ -219,7 +220,7 @@ func (c *conn) dial() (*session, error) {
 			return nil, err
 		}
 		closers = append(closers, stop)
-		creds, h = nil, http.Header{}
+		creds, h, s.replay = nil, http.Header{}, true
 	case c.url == "" && len(c.entityURL) == 0:
 		opts := demoOptions
 		opts.NoDelta = c.demoDelta == "off"

@@ -11,24 +11,32 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
 	"github.com/deltascope/deltascope/har"
+	"github.com/deltascope/deltascope/har/hartest"
 )
 
-// readHAR reads a recording with our reader and checks the contract
-// details every entry must meet.
+// readHAR checks a recording against the HAR 1.2 schema (a consumer we did
+// not write), reads it with ours and checks the contract details every
+// entry must meet.
 func readHAR(t *testing.T, path string) *har.Log {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := hartest.Validate(data); err != nil {
+		t.Fatalf("%s is not valid HAR 1.2: %v", path, err)
 	}
 	l, err := har.Read(bytes.NewReader(data))
 	if err != nil {
@@ -346,4 +354,78 @@ func TestRecordingHoldsNoSecret(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRecordingIsValidHARWhateverTheExit: after an interrupt, an error exit
+// and a kill -9 at random moments the file is whole HAR holding the
+// exchanges made so far.
+func TestRecordingIsValidHARWhateverTheExit(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 4, Records: 12})
+	defer srv.Close()
+	dir := t.TempDir()
+
+	t.Run("interrupt", func(t *testing.T) {
+		path := filepath.Join(dir, "interrupt.har")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out := &hookWriter{onLine: func(line string) {
+			if strings.Contains(line, `"event":"round"`) {
+				cancel()
+			}
+		}}
+		var stderr bytes.Buffer
+		if code := run(ctx, []string{"watch", "--url", srv.ServiceRoot(), "--entity", "customers", "--interval", "5ms", "--record", path}, out, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if l := readHAR(t, path); len(l.Entries) < 4 {
+			t.Errorf("%d entries", len(l.Entries))
+		}
+	})
+	t.Run("error exit", func(t *testing.T) {
+		path := filepath.Join(dir, "error.har")
+		denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":{"code":"Unauthorized","message":"no"}}`)
+		}))
+		defer denied.Close()
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{"watch", "--url", denied.URL + "/api/v2.0", "--record", path}, &stdout, &stderr); code != 1 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		l := readHAR(t, path)
+		if len(l.Entries) == 0 || l.Entries[0].Response.Status != 401 || !strings.Contains(l.Entries[0].Response.Content.Text, "Unauthorized") {
+			t.Errorf("entries %+v", l.Entries)
+		}
+	})
+	t.Run("kill -9", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("builds and kills the binary; skipped with -short")
+		}
+		bin := filepath.Join(t.TempDir(), "deltascope")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
+		most := 0
+		for i := 0; i < 6; i++ {
+			path := filepath.Join(dir, fmt.Sprintf("kill%d.har", i))
+			cmd := exec.Command(bin, "watch", "--url", srv.ServiceRoot(), "--interval", "2ms", "--no-session", "--record", path)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// From before the first request to deep in the rounds.
+			time.Sleep(time.Duration(20+i*80) * time.Millisecond)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			if _, err := os.Stat(path); err != nil {
+				continue // killed before it opened the file
+			}
+			if l := readHAR(t, path); len(l.Entries) > most {
+				most = len(l.Entries)
+			}
+		}
+		if most < 10 {
+			t.Errorf("at most %d entries before a kill; the test is not reaching the rounds", most)
+		}
+	})
 }

@@ -48,7 +48,7 @@ func (f *sessionFlags) attach(s *session) (*store.Session, error) {
 	}
 	name := f.name
 	if name == "" {
-		if s.demo {
+		if s.demo || s.replay {
 			return nil, nil
 		}
 		root := s.service

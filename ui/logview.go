@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -13,22 +14,31 @@ import (
 )
 
 // The request log lists the session's HTTP requests, newest first, with a
-// cursor. Requests keep arriving while it is open: the cursor stays on
+// cursor. Requests keep arriving while it is open: a cursor on the newest
+// request follows the new ones (like tail -f); anywhere else it stays on
 // the request it was on (logAnchor is the log's total when the cursor was
 // placed; each newer request pushes the cursor's row one down).
 
-// logCursor is the row of the cursor now, counted from the newest.
-func (m *Model) logCursor() int {
-	return m.logScroll.cursor + m.log.Total() - m.logAnchor
+// logWindow is the cursor and offset now, counted from the newest.
+func (m *Model) logWindow() scroller {
+	s := m.logScroll
+	if m.logFollow {
+		return scroller{}
+	}
+	d := m.log.Total() - m.logAnchor
+	s.cursor, s.offset = s.cursor+d, s.offset+d
+	return s
 }
+
+// logCursor is the row of the cursor now, counted from the newest.
+func (m *Model) logCursor() int { return m.logWindow().cursor }
 
 // logView draws the list: the rows on screen only.
 func (m *Model) logView(h int) []string {
 	st := m.styles
 	total := m.log.Len()
 	rows := max(1, h-1)
-	s := m.logScroll
-	s.cursor, s.offset = m.logCursor(), s.offset+m.log.Total()-m.logAnchor
+	s := m.logWindow()
 	s.clamp(total, rows)
 	title := fmt.Sprintf("Request log · %s of %s kept · newest first", count(total), count(m.log.Total()))
 	if total > rows {
@@ -99,9 +109,9 @@ func (m *Model) logKey(msg tea.KeyMsg) tea.Cmd {
 	rows := max(1, m.bodyHeight()-1)
 	n := m.log.Len()
 	// Re-anchor: from here the cursor counts from the newest request now.
+	m.logScroll, m.logAnchor = m.logWindow(), m.log.Total()
 	s := &m.logScroll
-	s.offset += m.log.Total() - m.logAnchor
-	s.cursor, m.logAnchor = m.logCursor(), m.log.Total()
+	defer func() { m.logFollow = m.mode == logMode && s.cursor == 0 }()
 	switch {
 	case key.Matches(msg, k.Log), key.Matches(msg, k.Back), msg.String() == "q":
 		m.mode = normalMode
@@ -171,12 +181,21 @@ func (m *Model) copyText(text, what string) {
 }
 
 // pathOf drops the scheme and host, which the status bar already shows,
-// so the part that differs (path, delta token) fits on the line.
+// and long keys in the path (Business Central's companies(<guid>)), so the
+// part that differs (entity set, delta token) fits on the line. The
+// request detail shows the URL whole.
 func pathOf(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
-			return u[i+3+j:]
+			u = u[i+3+j:]
 		}
 	}
-	return u
+	path, query, hasQuery := strings.Cut(u, "?")
+	path = longKey.ReplaceAllString(path, "(…)")
+	if hasQuery {
+		return path + "?" + query
+	}
+	return path
 }
+
+var longKey = regexp.MustCompile(`\([^()/]{13,}\)`)

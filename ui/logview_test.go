@@ -129,6 +129,9 @@ func TestLogScrolls(t *testing.T) {
 	if !strings.Contains(cursorLine(t, m), "/api/customers?deltaToken=") {
 		t.Fatalf("the cursor starts on the newest request: %q", cursorLine(t, m))
 	}
+	if got := pathOf("http://h/api/v2.0/companies(1263b8de-7a2b-4442-a62a-7e3ea8cd6b49)/customers?$filter=id eq (12345678901234)"); got != "/api/v2.0/companies(…)/customers?$filter=id eq (12345678901234)" {
+		t.Errorf("pathOf = %q", got)
+	}
 	keys(m, "j", "j")
 	if l := cursorLine(t, m); !strings.Contains(l, "/api/signin") {
 		t.Errorf("j j: %q", l)
@@ -162,6 +165,15 @@ func TestLogScrolls(t *testing.T) {
 	keys(m, "g")
 	if l := cursorLine(t, m); !strings.Contains(l, "n=101") {
 		t.Errorf("g goes to the newest: %q", l)
+	}
+	// On the newest request the cursor follows new ones, like tail -f.
+	send(t, c, srv.URL+"/api/other?n=102")
+	if l := cursorLine(t, m); !strings.Contains(l, "n=102") {
+		t.Errorf("the cursor on the newest request must follow: %q", l)
+	}
+	keys(m, "j")
+	if l := cursorLine(t, m); !strings.Contains(l, "n=101") {
+		t.Errorf("j after following: %q", l)
 	}
 	keys(m, "esc")
 	if m.mode != normalMode {
@@ -350,7 +362,7 @@ func TestLogGolden(t *testing.T) {
 	norm := func(s string) string {
 		s = regexp.MustCompile(`Date: .*`).ReplaceAllString(s, "Date: (date)")
 		s = regexp.MustCompile(`\b\d\d:\d\d(:\d\d)?\b`).ReplaceAllStringFunc(s, func(x string) string { return "14:03:00"[:len(x)] })
-		s = regexp.MustCompile(`(\d+\.)?\d+ms`).ReplaceAllStringFunc(s, func(x string) string { return strings.Repeat("#", len(x)-2) + "ms" })
+		s = regexp.MustCompile(` +(\d+\.)?\d+ms`).ReplaceAllString(s, " #ms") // durations, padded to their width
 		s = regexp.MustCompile(`127\.0\.0\.1:\d+`).ReplaceAllString(s, "127.0.0.1:PORT")
 		s = regexp.MustCompile(`Date: .*`).ReplaceAllString(s, "Date: (date)")
 		return s

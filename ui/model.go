@@ -112,7 +112,8 @@ type Model struct {
 
 	log       *reqlog.Log
 	logScroll scroller
-	logAnchor int // the log's total when logScroll.cursor was placed
+	logAnchor int  // the log's total when logScroll.cursor was placed
+	logFollow bool // the cursor is on the newest request and stays there
 
 	request     *detailView
 	requestFrom mode // where the detail was opened; esc returns there
@@ -306,7 +307,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.openHelp()
 	case key.Matches(msg, k.Log):
-		m.mode, m.logScroll, m.logAnchor = logMode, scroller{}, m.log.Total()
+		m.mode, m.logScroll, m.logAnchor, m.logFollow = logMode, scroller{}, m.log.Total(), true
 	case key.Matches(msg, k.DeltaLink) && k.DeltaLink.Enabled():
 		return m.deltaLink()
 	case key.Matches(msg, k.Tab):
