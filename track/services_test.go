@@ -248,3 +248,19 @@ func TestRecordsWithoutIdentityNeedKey(t *testing.T) {
 		t.Errorf("with --key n: %d records, notes %q", r.Records, notes)
 	}
 }
+
+// Baseline progress counts distinct records: a record sent on two pages
+// counts once.
+func TestBaselineProgressCountsDistinctRecords(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.json("/svc/items", 200, `{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"{URL}/svc/items2"}`)
+	f.json("/svc/items2", 200, `{"value":[{"id":"2"},{"id":"3"}],"@odata.deltaLink":"{URL}/svc/items?$deltatoken=1"}`)
+	tr := track.New("items", f.srv.URL+"/svc/items", client(0))
+	var counts []int
+	r, err := tr.Baseline(ctx, func(p deltaclient.Progress) { counts = append(counts, p.Records) })
+	must(t, err)
+	if fmt.Sprint(counts) != "[2 3]" || r.Records != 3 {
+		t.Errorf("progress %v, baseline %d records; want [2 3] and 3", counts, r.Records)
+	}
+}
