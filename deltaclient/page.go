@@ -41,13 +41,17 @@ type MalformedError struct{ Err error }
 func (e *MalformedError) Error() string { return e.Err.Error() }
 func (e *MalformedError) Unwrap() error { return e.Err }
 
-// decodePage decodes one page held in body as a stream of tokens: each
-// record is validated, classified by a top-level scan and kept as a
-// subslice of body (no copy); nothing is decoded into maps. body must not
+// decodePage decodes one page held in body: each record is validated,
+// classified and kept as a subslice of body (no copy); nothing is decoded
+// into maps. The one-pass scanner does it for the pages real services
+// send; the token decoder, for the rest and for every error. body must not
 // be modified afterwards. Its errors are ErrNotJSON, *IdentityError or
 // *MalformedError.
 func decodePage(body []byte, idn Identity) (page, error) {
-	p, err := decodeJSONPage(body, idn)
+	p, err, ok := scanPage(body, idn)
+	if !ok {
+		p, err = decodeJSONPage(body, idn)
+	}
 	var ie *IdentityError
 	if err != nil && !errors.Is(err, ErrNotJSON) && !errors.As(err, &ie) {
 		err = &MalformedError{Err: err}
@@ -55,6 +59,8 @@ func decodePage(body []byte, idn Identity) (page, error) {
 	return p, err
 }
 
+// decodeJSONPage decodes a page as a stream of tokens: the reference the
+// scanner is checked against.
 func decodeJSONPage(body []byte, idn Identity) (page, error) {
 	p := page{count: -1}
 	start := skipBOM(body)
