@@ -126,7 +126,7 @@ func benchWire(b *testing.B, url string, jsonBytes int64, records int, peers boo
 			b.Fatalf("raw download read %s bytes, want %d", r.out, jsonBytes)
 		}
 		raw = append(raw, r)
-		m := runChild(b, exec.Command(bin, "watch", "--entity-url", url, "--rounds", "1", "--interval", "1ms"))
+		m := runChild(b, exec.Command(bin, "watch", "--no-session", "--entity-url", url, "--rounds", "1", "--interval", "1ms"))
 		if want := fmt.Sprintf(`"records":%d`, records); !strings.Contains(m.out, want) {
 			b.Fatalf("watch printed no %s:\n%.1000s", want, m.out)
 		}

@@ -281,7 +281,7 @@ func special(w uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := w ^ (lo * '"')
 	bs := w ^ (lo * '\\')
-	return ((q - lo) &^ q | (bs - lo) &^ bs | (w - lo*0x20) &^ w) & hi
+	return ((q-lo)&^q | (bs-lo)&^bs | (w-lo*0x20)&^w) & hi
 }
 
 // str scans a string; invalid UTF-8 passes, as the decoder allows it.
