@@ -140,7 +140,7 @@ func (s *scanner) values(idn Identity, p *page) error {
 		if err != nil {
 			return err
 		}
-		if e.Kind == Link {
+		if e.Kind == linkRow {
 			p.links++
 		} else {
 			p.entries = append(p.entries, e)
