@@ -413,8 +413,13 @@ func TestRecordingIsValidHARWhateverTheExit(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			// From before the first request to deep in the rounds.
-			time.Sleep(time.Duration(20+i*80) * time.Millisecond)
+			// From before the first request to deep in the rounds,
+			// whatever the machine's load: wait for i*5 entries.
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				if data, err := os.ReadFile(path); err == nil && bytes.Count(data, []byte("\n{")) >= i*5 {
+					break
+				}
+			}
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
 			if _, err := os.Stat(path); err != nil {
