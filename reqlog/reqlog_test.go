@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deltascope/deltascope/deltaclient"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -181,5 +183,17 @@ func TestRingBodyBudget(t *testing.T) {
 	}
 	if es := l.Newest(599, 1); es[0].Exchange.Body != nil || !es[0].Exchange.BodyCut {
 		t.Error("the oldest body was kept")
+	}
+}
+
+// TestLogFileKeepsURLsReadable: --log writes URLs as they are; & is not
+// escaped as \u0026, so the file greps and reads like the URL.
+func TestLogFileKeepsURLsReadable(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	l := New(10, &out)
+	l.Request(deltaclient.RequestInfo{Time: time.Unix(0, 0), Method: "GET", URL: "https://h/svc/items?$select=a,b&$filter=x<1", Status: 200})
+	if s := out.String(); !strings.Contains(s, `"url":"https://h/svc/items?$select=a,b&$filter=x<1"`) || strings.Contains(s, `\u0026`) {
+		t.Errorf("log line %s", s)
 	}
 }
