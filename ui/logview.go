@@ -104,6 +104,13 @@ func (m *Model) logSelected() (reqlog.Entry, bool) {
 	return es[0], true
 }
 
+// logMove moves the cursor d rows (the mouse wheel).
+func (m *Model) logMove(d int) {
+	m.logScroll, m.logAnchor = m.logWindow(), m.log.Total()
+	m.logScroll.move(d, m.log.Len(), max(1, m.bodyHeight()-1))
+	m.logFollow = m.logScroll.cursor == 0
+}
+
 func (m *Model) logKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys
 	rows := max(1, m.bodyHeight()-1)

@@ -175,6 +175,10 @@ func TestLogScrolls(t *testing.T) {
 	if l := cursorLine(t, m); !strings.Contains(l, "n=101") {
 		t.Errorf("j after following: %q", l)
 	}
+	m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if l := cursorLine(t, m); !strings.Contains(l, "/api/throttled") {
+		t.Errorf("the wheel moves the cursor three rows: %q", l)
+	}
 	keys(m, "esc")
 	if m.mode != normalMode {
 		t.Error("esc closes the log")

@@ -35,9 +35,10 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 		m.helpScroll.offset = min(max(0, m.helpScroll.offset+wheel), max(0, n-(m.bodyHeight()-1)))
 		return nil
 	case logMode:
-		n := m.log.Len()
-		m.logScroll.offset = min(max(0, m.logScroll.offset+wheel), max(0, n-(m.bodyHeight()-1)))
+		m.logMove(wheel)
 		return nil
+	case requestMode:
+		return m.request.update(msg)
 	case filterMode:
 		return nil
 	}
