@@ -23,8 +23,8 @@ import (
 func TestProbe(t *testing.T) {
 	s := start(t)
 	var out, stderr bytes.Buffer
-	if code := headless.Probe(context.Background(), headless.ProbeOptions{Trackers: open(t, s), JSON: true}, &out, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if err := headless.Probe(context.Background(), headless.ProbeOptions{Trackers: open(t, s), JSON: true}, &out, &stderr); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
 	}
 	var rows []struct{ Entity, Supports, Method string }
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {

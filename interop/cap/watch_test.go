@@ -35,7 +35,7 @@ func open(t *testing.T, s *server) []*track.Tracker {
 func TestWatch(t *testing.T) {
 	s := start(t)
 	var out, stderr bytes.Buffer
-	code := headless.Watch(context.Background(), headless.WatchOptions{
+	err := headless.Watch(context.Background(), headless.WatchOptions{
 		Trackers: open(t, s), Interval: time.Millisecond, Rounds: 3,
 		BeforeRound: func(round int) {
 			switch round {
@@ -52,8 +52,8 @@ func TestWatch(t *testing.T) {
 			}
 		},
 	}, &out, &stderr)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
 	}
 	type event struct {
 		Entity, Event, ID, Via, Method, Reason string
