@@ -170,9 +170,9 @@ func (m *Model) requestKey(msg tea.KeyMsg) tea.Cmd {
 		m.request.vp.GotoBottom()
 		return nil
 	case key.Matches(msg, m.keys.Curl) && m.request.copy != "":
-		what := "the request as curl"
-		if m.requestFrom == normalMode {
-			what = "the delta link"
+		what := m.request.what
+		if what == "" {
+			what = "the request as curl"
 		}
 		m.copyText(m.request.copy, what)
 		return nil

@@ -18,6 +18,7 @@ import (
 
 	"github.com/deltascope/deltascope/deltaclient/deltatest"
 	"github.com/deltascope/deltascope/reqlog"
+	"github.com/deltascope/deltascope/track"
 )
 
 const wireToken = "s3cr3t-t0ken-abcdef"
@@ -383,5 +384,30 @@ func TestLogGolden(t *testing.T) {
 				teatest.RequireEqualOutput(t, []byte(norm(screenOf(m))))
 			})
 		}
+	}
+}
+
+func TestDeltaLinkKeyOnAPolledSet(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{NoDelta: true}).start()
+	f.selectEntity("customers")
+	_, cmd := f.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d")})
+	f.m.Update(cmd())
+	f.mustShow("Poll watermark · customers", "has no delta link: it is followed by polling (etag scan)", "keeps no watermark")
+
+	// With a last-modified property the watermark is shown and copied.
+	g := newFixture(t, deltatest.Options{NoDelta: true})
+	for _, e := range g.m.entities {
+		e.tracker.Hints = track.PollHints{Timestamp: "lastModifiedDateTime"}
+	}
+	g.start()
+	g.selectEntity("customers")
+	_, cmd = g.m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("d")})
+	g.m.Update(cmd())
+	st, _ := g.m.entities[0].tracker.PollState()
+	want := "lastModifiedDateTime gt " + st.Watermark
+	g.mustShow("$filter="+want, "copied the poll watermark")
+	if got := clipboard(t, g.clip); got != want || st.Watermark == "" {
+		t.Errorf("copied %q, want %q", got, want)
 	}
 }

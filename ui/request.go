@@ -21,7 +21,8 @@ import (
 type detailView struct {
 	title string
 	lines []string // styled, sanitised, before wrapping
-	copy  string   // what c or y copies
+	copy  string   // what c copies
+	what  string   // what it is, for the note: "the delta link"
 	vp    viewport.Model
 	width int
 }
