@@ -336,7 +336,9 @@ func checkURL(flag, raw string) error {
 		if h, _, _ := strings.Cut(raw, "/"); strings.HasPrefix(h, "localhost") || strings.HasPrefix(h, "127.") || strings.HasPrefix(h, "[::1]") {
 			scheme = "http://" // a local service rarely has TLS
 		}
-		return usageError(fmt.Sprintf("%s %q is not a URL; did you mean %s?", flag, raw, scheme+raw))
+		// The URL as typed may carry a token (?access_token=, sig=): the
+		// message shows it redacted, like every URL deltascope prints.
+		return usageError(fmt.Sprintf("%s %q is not a URL; did you mean %s?", flag, reqlog.Redact(raw), reqlog.Redact(scheme+raw)))
 	}
-	return usageError(fmt.Sprintf("%s %q is not an http(s) URL with a host", flag, raw))
+	return usageError(fmt.Sprintf("%s %q is not an http(s) URL with a host", flag, reqlog.Redact(raw)))
 }
