@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"strconv"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/deltascope/deltascope/model"
@@ -143,7 +145,13 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	// One allocation per chunk holds its records: a million small
 	// allocations would cost more than the copy.
 	err := base.ForEach(func(_, chunk []byte) error {
-		own := clone(chunk)
+		if len(chunk) < 4 || binary.BigEndian.Uint32(chunk) != crc32.ChecksumIEEE(chunk[4:]) {
+			return errDamaged
+		}
+		own, err := s2.Decode(nil, chunk[4:])
+		if err != nil {
+			return errDamaged
+		}
 		entries = entries[:0]
 		for d := (dec{b: own}); len(d.b) > 0; {
 			id, raw := d.bytes(), d.bytes()
@@ -175,23 +183,28 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	return snap, nil
 }
 
-// BaselineWriter stores a baseline as it arrives, in chunks committed
-// along the way, so memory stays bounded; the baseline only becomes the
-// session's on Commit. A process killed before Commit leaves the previous
-// baseline (or none) in place, and the next run baselines again.
+// BaselineWriter stores a baseline as it arrives, in compressed chunks
+// committed along the way by a goroutine of its own, so the download does
+// not wait for the disk and memory stays bounded; the baseline only
+// becomes the session's on Commit. A process killed before Commit leaves
+// the previous baseline (or none) in place, and the next run baselines
+// again.
 type BaselineWriter struct {
 	s      *Session
 	entity string
 	gen    uint64
 	chunk  []byte
-	n      int
+	full   chan []byte // chunks for the writer goroutine
+	free   chan []byte // its emptied buffers, to reuse
+	done   chan error
 	err    error
 	closed bool
 }
 
-// chunkSize is the size of one stored piece of a baseline: large enough
-// that per-key costs vanish, small enough to keep a transaction cheap.
-const chunkSize = 4 << 20
+// chunkSize is the size of one stored piece of a baseline before
+// compression: large enough that per-key and per-commit costs vanish,
+// small enough to bound the memory in flight (three chunks).
+const chunkSize = 16 << 20
 
 // StartBaseline begins storing a new baseline of entity. It holds the
 // file open until Commit or Abort.
@@ -209,7 +222,7 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 		s.db = db
 	}
 	s.writers++
-	w := &BaselineWriter{s: s, entity: entity}
+	w := &BaselineWriter{s: s, entity: entity, full: make(chan []byte, 1), free: make(chan []byte, 2), done: make(chan error, 1)}
 	err := guard(s.Path, func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			b, err := createEntity(tx, entity)
@@ -239,6 +252,7 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 		s.release()
 		return nil, err
 	}
+	go w.write()
 	return w, nil
 }
 
@@ -268,7 +282,72 @@ func (w *BaselineWriter) Add(entries []model.Entry) error {
 		w.chunk = append(w.chunk, e.Raw...)
 	}
 	if len(w.chunk) >= chunkSize {
-		w.err = w.flush()
+		w.send()
+	}
+	return w.err
+}
+
+// send hands the chunk to the writer goroutine and takes an empty buffer.
+func (w *BaselineWriter) send() {
+	if len(w.chunk) == 0 {
+		return
+	}
+	select {
+	case err := <-w.done: // the writer stopped on an error
+		w.err = err
+		w.done <- err
+		return
+	case w.full <- w.chunk:
+	}
+	select {
+	case w.chunk = <-w.free:
+	default:
+		w.chunk = make([]byte, 0, chunkSize+chunkSize/8)
+	}
+}
+
+// write commits chunks as they come, compressed, one transaction each.
+func (w *BaselineWriter) write() {
+	var packed []byte
+	n := uint64(0)
+	for chunk := range w.full {
+		// A checksum ahead of the compressed bytes: a damaged file is
+		// reported, never loaded as records.
+		packed = s2.Encode(packed[:cap(packed)], chunk)
+		packed = append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(packed)), crc32.ChecksumIEEE(packed)), packed...)
+		w.s.mu.Lock()
+		err := guard(w.s.Path, func() error {
+			return w.s.db.Update(func(tx *bolt.Tx) error {
+				base := entityBucket(tx, w.entity).Bucket(baseName(w.gen))
+				base.FillPercent = 1 // keys only ever grow
+				return base.Put(u64(n), packed)
+			})
+		})
+		w.s.mu.Unlock()
+		n++
+		if err != nil {
+			w.done <- err
+			for range w.full { // let send return
+			}
+			return
+		}
+		select {
+		case w.free <- chunk[:0]:
+		default:
+		}
+	}
+	w.done <- nil
+}
+
+// wait sends the last chunk and waits for the writer to store it.
+func (w *BaselineWriter) wait() error {
+	if w.err == nil {
+		w.send()
+	}
+	close(w.full)
+	err := <-w.done
+	if w.err == nil {
+		w.err = err
 	}
 	return w.err
 }
@@ -284,24 +363,6 @@ func (w *BaselineWriter) AddSnapshot(snap *model.Snapshot) error {
 	return w.err
 }
 
-func (w *BaselineWriter) flush() error {
-	if len(w.chunk) == 0 {
-		return nil
-	}
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	err := guard(w.s.Path, func() error {
-		return w.s.db.Update(func(tx *bolt.Tx) error {
-			base := entityBucket(tx, w.entity).Bucket(baseName(w.gen))
-			base.FillPercent = 1 // keys only ever grow
-			return base.Put(u64(uint64(w.n)), w.chunk)
-		})
-	})
-	w.n++
-	w.chunk = w.chunk[:0]
-	return err
-}
-
 // Commit makes the stored baseline the entity's, with link as its delta
 // link, in one transaction. With r (a re-baseline's comparison) the round
 // and its changes are committed with it, as round state.Seq+1; without,
@@ -311,10 +372,7 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 		return State{}, errors.New("session store: baseline already committed")
 	}
 	defer w.finish()
-	if w.err != nil {
-		return State{}, w.err
-	}
-	if err := w.flush(); err != nil {
+	if err := w.wait(); err != nil {
 		return State{}, err
 	}
 	w.s.mu.Lock()
@@ -353,6 +411,7 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 // removed by the next StartBaseline.
 func (w *BaselineWriter) Abort() {
 	if !w.closed {
+		w.wait()
 		w.finish()
 	}
 }
