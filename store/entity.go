@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 	"strconv"
 	"time"
 
@@ -451,6 +452,10 @@ func (s *Session) CommitRound(entity string, r *model.Round, link string, poll j
 
 // putRound writes a round's history, and with records its changes to the
 // snapshot (a re-baseline writes a whole new baseline instead).
+//
+// Keys go in in ascending order per bucket: bbolt keeps a transaction's
+// new keys in memory nodes until the commit, and random inserts into one
+// node cost a copy of its tail each, quadratic over a large round.
 func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 	if err := b.Bucket(bucketRounds).Put(u64(uint64(r.Seq)), encodeRound(r)); err != nil {
 		return err
@@ -461,6 +466,7 @@ func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 	// an arena that is only ever appended to (a grown arena leaves the
 	// earlier values in the old one).
 	var arena []byte
+	index := make([][]byte, 0, len(r.Changes))
 	for i := range r.Changes {
 		c := &r.Changes[i]
 		start := len(arena)
@@ -468,17 +474,34 @@ func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 		if err := hist.Put(histKey(r.Seq, i), arena[start:len(arena):len(arena)]); err != nil {
 			return err
 		}
-		if err := keys.Put(keyIndex(c.ID, r.Seq, i), nil); err != nil {
+		index = append(index, keyIndex(c.ID, r.Seq, i))
+	}
+	slices.SortFunc(index, bytes.Compare)
+	for _, k := range index {
+		if err := keys.Put(k, nil); err != nil {
 			return err
 		}
-		if !records {
-			continue
-		}
+	}
+	if !records {
+		return nil
+	}
+	// The last change of each record is what the snapshot holds.
+	last := make(map[string]int, len(r.Changes))
+	for i := range r.Changes {
+		last[r.Changes[i].ID] = i
+	}
+	ids := make([]string, 0, len(last))
+	for id := range last {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c := &r.Changes[last[id]]
 		var err error
 		if c.Kind == model.Deleted {
-			err = over.Put([]byte(c.ID), nil)
+			err = over.Put([]byte(id), nil)
 		} else {
-			err = over.Put([]byte(c.ID), append([]byte{1}, c.Record...))
+			err = over.Put([]byte(id), append([]byte{1}, c.Record...))
 		}
 		if err != nil {
 			return err
