@@ -125,3 +125,50 @@ func TestResumeAfterTheLinkExpired(t *testing.T) {
 		t.Errorf("history %v", hist)
 	}
 }
+
+// A set followed by polling resumes from its stored watermark: no full
+// read, the method kept, and the first round shows what changed while off.
+func TestResumePoll(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 23, Records: 40, PageSize: 15, NoDelta: true})
+	defer srv.Close()
+	dir := t.TempDir()
+	hints := track.PollHints{Timestamp: "lastModifiedDateTime", KeyFields: []string{"id"}, Types: map[string]string{"id": "Edm.Guid"}}
+	tr, s := durable(t, srv, dir, "poll", "customers")
+	tr.Hints = hints
+	if _, err := tr.Baseline(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	ids := srv.IDs("customers")
+	must(t, srv.Update("customers", ids[0], map[string]any{"displayName": "First"}))
+	if r, err := tr.Poll(ctx, nil); err != nil || r.Seq != 1 || r.Updated != 1 {
+		t.Fatalf("round 1: %v %v", r, err)
+	}
+	before, _ := tr.PollState()
+	s.Close()
+
+	must(t, srv.Update("customers", ids[5], map[string]any{"displayName": "While Off"}))
+	must(t, srv.Delete("customers", ids[6]))
+	tr2, _ := durable(t, srv, dir, "poll", "customers")
+	tr2.Hints = hints
+	res, err := tr2.Resume()
+	if err != nil || res == nil || res.Seq != 1 || res.Records != 40 {
+		t.Fatalf("Resume = %+v, %v", res, err)
+	}
+	after, ok := tr2.PollState()
+	if !ok || after.Method != before.Method || after.Watermark != before.Watermark || after.Watermark == "" {
+		t.Errorf("poll state stored %+v, resumed %+v", before, after)
+	}
+	r, err := tr2.Poll(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range r.Changes {
+		got[c.ID] = c.Kind.String()
+	}
+	if d := cmp.Diff(map[string]string{ids[5]: "updated", ids[6]: "deleted"}, got); d != "" || r.Seq != 2 || r.Via != track.ViaPoll {
+		t.Errorf("first resumed poll round %d via %q (-want +got):\n%s", r.Seq, r.Via, d)
+	}
+	assertConverged(t, srv, tr2, "customers")
+}
