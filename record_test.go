@@ -434,3 +434,27 @@ func TestRecordingIsValidHARWhateverTheExit(t *testing.T) {
 		}
 	})
 }
+
+func TestReplayErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	notHAR := filepath.Join(dir, "x.har")
+	os.WriteFile(notHAR, []byte(`{"value":[]}`), 0o600)
+	devtools := filepath.Join(dir, "devtools.har")
+	os.WriteFile(devtools, []byte(`{"log":{"version":"1.2","creator":{"name":"WebInspector","version":"1"},"entries":[{"startedDateTime":"2026-11-25T14:03:00Z","time":1,"request":{"method":"GET","url":"https://graph.microsoft.com/v1.0/users/delta"},"response":{"status":200,"content":{"text":"{}"}}}]}}`), 0o600)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"replay", filepath.Join(dir, "none.har")}, 1, "deltascope replay: open "},
+		{[]string{"replay", notHAR}, 1, "not a HAR file: no log.entries"},
+		{[]string{"replay"}, 2, "accepts 1 arg(s)"},
+		{[]string{"watch", "--replay", devtools}, 2, "the recording does not say which service it followed; give --url or --entity-url as they were recorded"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), tc.args, &stdout, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.stderr) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, stderr.String())
+		}
+	}
+}

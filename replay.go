@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -30,7 +31,7 @@ func (r *replayFlags) register(fs *pflag.FlagSet) {
 // exported by a browser's devtools) until interrupted. Its first line is
 // the base URL, for scripts.
 func runReplay(ctx context.Context, path string, r replayFlags, stdout io.Writer) (int, error) {
-	rp, err := loadReplay(path)
+	rp, err := loadReplay("", path)
 	if err != nil {
 		return exitFailure, err
 	}
@@ -63,22 +64,24 @@ func companyFlag(c string) string {
 	return " --company '" + c + "'"
 }
 
-func loadReplay(path string) (*har.Replay, error) {
+// loadReplay reads a recording; errors start with what, the flag or
+// nothing when the command names the file.
+func loadReplay(what, path string) (*har.Replay, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
+		return nil, fmt.Errorf("%s%w", what, err)
 	}
 	defer f.Close()
 	l, err := har.Read(f)
 	if err != nil {
-		return nil, fmt.Errorf("replay %s: %w", path, err)
+		return nil, fmt.Errorf("%s%s: %w", what, path, err)
 	}
 	rp, err := har.NewReplay(l)
 	if err != nil {
-		return nil, fmt.Errorf("replay %s: %w", path, err)
+		return nil, fmt.Errorf("%s%s: %w", what, path, err)
 	}
 	if rp.Entries == 0 {
-		return nil, fmt.Errorf("replay %s: the recording has no exchanges", path)
+		return nil, fmt.Errorf("%s%s: the recording has no exchanges", what, path)
 	}
 	return rp, nil
 }
@@ -87,7 +90,7 @@ func loadReplay(path string) (*har.Replay, error) {
 // target at it: at what the recording says it was pointed at, or at the
 // --url / --entity-url given (as recorded, the recorded origin).
 func startReplay(path string, target *deltaclient.Target) (closeFn func(), err error) {
-	rp, err := loadReplay(path)
+	rp, err := loadReplay("--replay ", path)
 	if err != nil {
 		return nil, err
 	}
@@ -125,16 +128,22 @@ func startReplay(path string, target *deltaclient.Target) (closeFn func(), err e
 // startRecord opens --record FILE and makes every exchange of the log go
 // to it as a HAR entry, as it completes.
 func startRecord(path string, maxBody int64, log *reqlog.Log, target deltaclient.Target) (closeFn func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	// The file appears already holding an empty HAR document (written
+	// beside it, then renamed), so even a kill at once leaves valid HAR.
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return nil, fmt.Errorf("--record: %w", err)
 	}
 	w, err := har.NewWriter(f, har.Creator{Name: "deltascope", Version: version()},
 		&har.Session{URL: log.Secrets().URL(target.URL), Company: target.Company, Entities: target.Entities,
 			EntityURLs: redactAll(log, target.EntityURLs), Select: target.Select, Filter: target.Filter})
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
 	if err != nil {
 		f.Close()
-		return nil, err
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("--record: %w", err)
 	}
 	noted := false
 	log.OnExchange(maxBody, func(x *reqlog.Exchange) {

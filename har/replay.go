@@ -1,6 +1,7 @@
 package har
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -20,8 +21,8 @@ import (
 // is rewritten to the replay's own in bodies, nextLinks, deltaLinks and
 // Location headers. A delta request past the end of the recording (a
 // deltaLink no recorded round asked for) gets an empty delta: the last
-// recorded delta answer of that path with no changes in it. Anything else
-// unknown is a 404 that says so.
+// recorded answer of that path that carried a deltaLink, with no changes
+// in it. Anything else unknown is a 404 that says so.
 type Replay struct {
 	mu      sync.Mutex
 	answers map[string][]*Entry // by key
@@ -50,8 +51,12 @@ func NewReplay(l *Log) (*Replay, error) {
 		}
 		k := key(e.Request.Method, u)
 		r.answers[k] = append(r.answers[k], e)
-		if e.Response.Status == http.StatusOK && hasDeltaCursor(u) && e.Error == "" {
-			r.deltas[e.Request.Method+" "+u.Path] = e
+		// The last answer of a path that carried a deltaLink (a delta
+		// round, or a baseline's last page) stands for rounds past the end.
+		if e.Response.Status == http.StatusOK && e.Error == "" {
+			if body, err := e.Response.Content.Body(); err == nil && bytes.Contains(body, []byte("eltaLink")) || hasDeltaCursor(u) {
+				r.deltas[e.Request.Method+" "+u.Path] = e
+			}
 		}
 		r.Entries++
 	}

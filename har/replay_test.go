@@ -110,6 +110,11 @@ func TestReplayReadsDevtoolsHAR(t *testing.T) {
 	if st != 200 || h.Get("Content-Encoding") != "" || !strings.Contains(got, `"id":"u1"`) || !strings.Contains(got, srv.URL+"/v1.0/users/delta?$deltatoken=X1") {
 		t.Errorf("%d %v %s", st, h, got)
 	}
+	// Its deltaLink was never fetched in the recording: an empty delta.
+	st, got, _ = fetch(t, srv.URL+"/v1.0/users/delta?$deltatoken=X1")
+	if st != 200 || !strings.Contains(got, `"value":[]`) || !strings.Contains(got, "$deltatoken=X1") {
+		t.Errorf("past the recording: %d %s", st, got)
+	}
 }
 
 func TestReadRejectsOtherFiles(t *testing.T) {

@@ -3,7 +3,6 @@ package har
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"sync"
 )
@@ -48,7 +47,7 @@ func NewWriter(w io.WriterAt, creator Creator, session *Session) (*Writer, error
 	start = append(start, `,"entries":[`...)
 	hw := &Writer{w: w, end: int64(len(start))}
 	if _, err := w.WriteAt(append(start, closing...), 0); err != nil {
-		return nil, fmt.Errorf("--record: %w", err)
+		return nil, err
 	}
 	return hw, nil
 }
@@ -75,7 +74,7 @@ func (w *Writer) Add(e *Entry) error {
 	entryLen := int64(w.buf.Len())
 	w.buf.WriteString(closing)
 	if _, err := w.w.WriteAt(w.buf.Bytes(), w.end); err != nil {
-		w.err = fmt.Errorf("--record: %w", err)
+		w.err = err
 		return w.err
 	}
 	w.end += entryLen
