@@ -48,6 +48,9 @@ func TestSecretsInEveryEncoding(t *testing.T) {
 	if got := s.Header("Accept-Language", "en-US"); got != "en-US" {
 		t.Errorf("an ordinary header was redacted: %q", got)
 	}
+	if got := s.Header("Location", "https://blob/x?sv=1&sig=S3CR3T&$skiptoken=2"); got != "https://blob/x?sv=1&sig=[redacted]&$skiptoken=2" {
+		t.Errorf("Location kept %q", got)
+	}
 	if got := s.Header("Ocp-Apim-Subscription-Key", "abc123"); got != Redacted {
 		t.Errorf("a key header was kept: %q", got)
 	}

@@ -133,8 +133,13 @@ func SecretHeader(name string) bool {
 }
 
 // Header redacts one header value: a secret header keeps only its scheme
-// ("Bearer [redacted]"), any other has the known secrets replaced.
+// ("Bearer [redacted]"), a URL (Location, Referer) goes by the URL rules,
+// any other has the known secrets replaced.
 func (s *Secrets) Header(name, value string) string {
+	switch strings.ToLower(name) {
+	case "location", "content-location", "referer":
+		return s.URL(value)
+	}
 	if !SecretHeader(name) {
 		return s.Text(value)
 	}
