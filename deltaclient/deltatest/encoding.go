@@ -117,14 +117,19 @@ func (c *cursor) appendPage(body []byte, offset, end int) []byte {
 // pageCacheBudget bounds the encoded pages kept for reuse: the demo serves
 // an unchanged listing again without encoding it (benchmarks take the
 // same baseline often), but a ten-million-record demo cannot keep a copy
-// of all its JSON.
-const pageCacheBudget = 256 << 20
+// of all its JSON. A listing larger than this is never cached; its pages
+// are encoded into reused buffers as they are sent.
+const pageCacheBudget = 192 << 20
+
+// pageBuffers are the buffers pages not cached are encoded into.
+var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // pageCache is a listing's encoded pages by offset, shared by the copies
 // of its cursor.
 type pageCache struct {
 	pages map[int][]byte
 	size  int
+	off   bool // the listing is too large to cache
 }
 
 func (s *Server) cachedPage(c *cursor, offset int) []byte {
@@ -136,22 +141,26 @@ func (s *Server) cachedPage(c *cursor, offset int) []byte {
 	return c.pages.pages[offset]
 }
 
-// cachePage keeps a page's body if the budget allows.
-func (s *Server) cachePage(c *cursor, offset int, body []byte) {
-	if c.pages == nil {
-		return
+// cachePage keeps body, the page of n items at offset, if the listing
+// fits the budget; it reports whether it did.
+func (s *Server) cachePage(c *cursor, offset, n int, body []byte) bool {
+	if c.pages == nil || n == 0 {
+		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pc := c.pages
-	if _, ok := pc.pages[offset]; ok || s.cached+len(body) > pageCacheBudget {
-		return
+	if estimate := len(body) / n * c.len(); estimate > pageCacheBudget {
+		pc.off = true
+	}
+	if _, ok := pc.pages[offset]; ok || pc.off || s.cached+len(body) > pageCacheBudget {
+		return false
 	}
 	pc.pages[offset] = body
 	pc.size += len(body)
 	s.cached += len(body)
+	return true
 }
-
 // dropPages forgets a cursor's cached pages; s.mu is held.
 func (s *Server) dropPages(c *cursor) {
 	if c.pages != nil {

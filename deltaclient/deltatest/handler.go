@@ -512,8 +512,14 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, cur *cursor, 
 	end := min(offset+cur.pageSize, cur.len())
 	body := s.cachedPage(cur, offset)
 	if body == nil {
-		body = cur.appendPage(nil, offset, end)
-		s.cachePage(cur, offset, body)
+		buf := pageBuffers.Get().(*[]byte)
+		body = cur.appendPage((*buf)[:0], offset, end)
+		if s.cachePage(cur, offset, end-offset, body) {
+			*buf = nil // kept by the cache
+		} else {
+			*buf = body
+		}
+		defer pageBuffers.Put(buf)
 	}
 	var link []byte
 	switch {
