@@ -161,6 +161,7 @@ func (s *Server) cachePage(c *cursor, offset, n int, body []byte) bool {
 	s.cached += len(body)
 	return true
 }
+
 // dropPages forgets a cursor's cached pages; s.mu is held.
 func (s *Server) dropPages(c *cursor) {
 	if c.pages != nil {
