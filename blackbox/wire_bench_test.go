@@ -90,6 +90,15 @@ func server(b *testing.B, shape string, n int) (url string, jsonBytes int64, sto
 	return url, jsonBytes, func() { stdin.Close(); cmd.Wait() }
 }
 
+// sizes are the baselines measured; BLACKBOX_BIG=1 adds 5,000,000 records
+// (3 GB of BC JSON: about 8 GB of memory for server and client).
+func sizes() []int {
+	if os.Getenv("BLACKBOX_BIG") != "" {
+		return []int{200_000, 1_000_000, 5_000_000}
+	}
+	return []int{200_000, 1_000_000}
+}
+
 // BenchmarkWire runs, per shape (bc: Business Central customers in pages
 // of 20,000; graph: Graph users with the id last, pages of 999), size and
 // way of sending pages, a raw download, `deltascope watch` (baseline and
@@ -99,7 +108,7 @@ func server(b *testing.B, shape string, n int) (url string, jsonBytes int64, sto
 // (goal <= 1.25), x-stdjson the plain client's time / watch's.
 func BenchmarkWire(b *testing.B) {
 	for _, shape := range []string{"bc", "graph"} {
-		for _, n := range []int{200_000, 1_000_000} {
+		for _, n := range sizes() {
 			label := fmt.Sprintf("%s-%dk", shape, n/1000)
 			if n >= 1_000_000 {
 				label = fmt.Sprintf("%s-%dM", shape, n/1_000_000)
@@ -148,6 +157,7 @@ func benchWire(b *testing.B, url string, jsonBytes int64, records int, peers boo
 	b.ReportMetric(float64(rr)/1e6, "raw-MB")
 	b.ReportMetric(float64(wr)/1e6, "watch-MB")
 	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
+	b.ReportMetric(float64(records)/ww.Seconds(), "records/s")
 	if len(std) > 0 {
 		sw, sr := median(std)
 		b.ReportMetric(float64(sw)/float64(ww), "x-stdjson")
