@@ -1,6 +1,7 @@
 package reqlog
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -43,6 +44,12 @@ func NewSecrets(secrets ...string) *Secrets {
 func (s *Secrets) Add(secret string) {
 	if s == nil || len(secret) < 4 {
 		return
+	}
+	s.mu.RLock()
+	known := contains(s.known, secret)
+	s.mu.RUnlock()
+	if known {
+		return // the same token on every request: learnt once
 	}
 	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
 	for _, html := range []bool{true, false} {
@@ -103,7 +110,7 @@ func (s *Secrets) Bytes(b []byte) []byte {
 	s.mu.RLock()
 	found := false
 	for _, k := range s.known {
-		if strings.Contains(string(b), k) {
+		if bytes.Contains(b, []byte(k)) {
 			found = true
 			break
 		}
