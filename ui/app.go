@@ -101,6 +101,9 @@ type (
 		gen       int
 		companies []deltaclient.Company
 		err       error
+		// count asks only whether there is another company, so C is
+		// offered only when it can do something.
+		count bool
 	}
 	scopedMsg struct {
 		gen int
@@ -158,7 +161,7 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, nil // from a replaced model
 		}
 		if _, ok := msg.msg.(switchCompanyMsg); ok {
-			return a, a.listCompanies()
+			return a, a.listCompanies(false)
 		}
 		if a.state != running {
 			// Keep the model's own work going while the picker shows.
@@ -184,6 +187,11 @@ func (a *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.opened(msg)
 	case companiesMsg:
 		if msg.gen != a.gen || a.state != running {
+			return a, nil
+		}
+		if msg.count {
+			a.model.switching = msg.err == nil && len(msg.companies) > 1
+			a.model.syncKeys()
 			return a, nil
 		}
 		if msg.err != nil || len(msg.companies) < 2 {
@@ -267,6 +275,9 @@ func (a *app) opened(msg openedMsg) tea.Cmd {
 	a.model, a.cancel, a.open, a.state = New(cfg), cancel, msg.opened.Company, running
 	init := a.model.Init()
 	a.model.Update(tea.WindowSizeMsg{Width: a.width, Height: a.height})
+	if cfg.CanSwitchCompany {
+		return tea.Batch(a.scope(init), a.listCompanies(true))
+	}
 	return a.scope(init)
 }
 
@@ -277,14 +288,16 @@ func (a *app) stopModel() {
 	a.model, a.cancel = nil, nil
 }
 
-func (a *app) listCompanies() tea.Cmd {
+// listCompanies asks the service for its companies: to show the picker,
+// or (count) to know whether C has anywhere to go.
+func (a *app) listCompanies(count bool) tea.Cmd {
 	list, gen, ctx := a.launch.Companies, a.gen, a.ctx
 	if list == nil {
 		return nil
 	}
 	return func() tea.Msg {
 		cos, err := list(ctx)
-		return companiesMsg{gen: gen, companies: cos, err: err}
+		return companiesMsg{gen: gen, companies: cos, err: err, count: count}
 	}
 }
 

@@ -83,3 +83,20 @@ func TestConnectingScreen(t *testing.T) {
 		t.Fatalf("error %v", a.err)
 	}
 }
+
+// TestOneCompanyOffersNoSwitch: with a single company, C is not offered.
+func TestOneCompanyOffersNoSwitch(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 5, Records: 20})
+	defer srv.Close()
+	c := &deltaclient.Client{Retry: deltaclient.RetryPolicy{Tries: 1}}
+	a := newApp(context.Background(), launchFor(c, srv.ServiceRoot()))
+	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(200, 30))
+	scr := &screenReader{em: vt.NewEmulator(200, 30)}
+	scr.waitFor(t, tm, "deltascope │ CRONUS USA, Inc. │", "paused")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("?")})
+	scr.waitFor(t, tm, "company (not now)")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
