@@ -103,12 +103,12 @@ func (m *Model) start(i int, op opKind) tea.Cmd {
 		if op == opRebaseline {
 			e.rebaseAfter = true
 		}
-		if heavy(op) {
+		if e.heavy(op) {
 			m.unqueue(i)
 		}
 		return nil
 	}
-	if heavy(op) && !m.admit(i, op) {
+	if e.heavy(op) && !m.admit(i, op) {
 		return nil
 	}
 	e.busy, e.op, e.started = true, op, m.now()

@@ -4,20 +4,21 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// Baselines and re-baselines download whole entity sets, so at most
-// Model.concurrency run at a time; the rest wait in m.queue, in order, and
-// show as "queued". The entity the user is looking at may use one slot
-// more, so selecting a queued entity starts it without waiting for the
-// others. Delta rounds are small and are not queued.
+// Baselines and re-baselines download whole entity sets, and so do the
+// rounds of a set followed by polling (it has no delta links), so at most
+// Model.concurrency of them run at a time; the rest wait in m.queue, in
+// order, and show as "queued". The entity the user is looking at may use
+// one slot more, so selecting a queued entity starts it without waiting
+// for the others. Delta rounds are small and are not queued.
 
-// heavy says whether op downloads a whole entity set.
-func heavy(op opKind) bool { return op != opRound }
+// heavy says whether op on e reads a whole entity set.
+func (e *entity) heavy(op opKind) bool { return op != opRound || e.method != "" }
 
 // baselining counts the heavy operations in flight.
 func (m *Model) baselining() int {
 	n := 0
 	for _, e := range m.entities {
-		if e.busy && heavy(e.op) {
+		if e.busy && e.heavy(e.op) {
 			n++
 		}
 	}

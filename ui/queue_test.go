@@ -79,3 +79,33 @@ func TestEveryStateHasAStyle(t *testing.T) {
 		}
 	}
 }
+
+// TestPolledRoundsAreQueued: a set without delta links is polled by
+// reading it again, so its rounds take a baseline slot too: with every set
+// polled and a concurrency of 2, R starts two rounds, and the rest follow.
+func TestPolledRoundsAreQueued(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{NoDelta: true})
+	f.m.concurrency = 2
+	f.start()
+	polled := 0
+	for _, e := range f.m.entities {
+		if e.Baselined && e.method != "" {
+			polled++
+		}
+	}
+	if polled < 3 {
+		t.Fatalf("%d polled sets, want at least 3", polled)
+	}
+	cmd := f.pressCmd("R")
+	if got := f.m.baselining(); got != 2 {
+		t.Fatalf("%d polled rounds in flight, want 2", got)
+	}
+	if f.m.queued() != polled-2 {
+		t.Fatalf("%d queued, want %d", f.m.queued(), polled-2)
+	}
+	f.settle(cmd)
+	if f.m.queued() != 0 || f.m.baselining() != 0 {
+		t.Fatalf("left over: %d queued, %d in flight", f.m.queued(), f.m.baselining())
+	}
+}
