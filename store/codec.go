@@ -150,6 +150,23 @@ func decodeChange(b []byte) (model.Change, error) {
 	return c, d.err
 }
 
+// recordOf returns a copy of the record an encoded change carries.
+func recordOf(b []byte) ([]byte, error) {
+	if b == nil {
+		return nil, errDamaged
+	}
+	d := dec{b: b}
+	d.uint()
+	d.uint()
+	d.bytes()
+	d.bytes()
+	raw := clone(d.bytes())
+	if d.err != nil || raw == nil {
+		return nil, errDamaged
+	}
+	return raw, nil
+}
+
 // RoundInfo is what the store keeps of a round besides its changes.
 type RoundInfo struct {
 	Seq                     int

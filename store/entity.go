@@ -136,6 +136,13 @@ func (s *Session) Load(entity string) (*model.Snapshot, State, error) {
 	return snap, st, nil
 }
 
+// Values of the over bucket: empty for a deleted record, else a tag and
+// the record itself or where the history holds it.
+const (
+	overRecord    = 1
+	overInHistory = 2
+)
+
 func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	base := b.Bucket(baseName(st.Gen))
 	if base == nil {
@@ -169,11 +176,21 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 		return nil, err
 	}
 	entries = entries[:0]
+	hist := b.Bucket(bucketHist)
 	err = b.Bucket(bucketOver).ForEach(func(k, v []byte) error {
-		if len(v) == 0 {
+		switch {
+		case len(v) == 0:
 			entries = append(entries, model.Entry{ID: string(k), Removed: true})
-		} else {
+		case v[0] == overInHistory:
+			raw, err := recordOf(hist.Get(v[1:]))
+			if err != nil {
+				return err
+			}
+			entries = append(entries, model.Entry{ID: string(k), Raw: raw})
+		case v[0] == overRecord:
 			entries = append(entries, model.Entry{ID: string(k), Raw: clone(v[1:])})
+		default:
+			return errDamaged
 		}
 		return nil
 	})
@@ -501,7 +518,9 @@ func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 		if c.Kind == model.Deleted {
 			err = over.Put([]byte(id), nil)
 		} else {
-			err = over.Put([]byte(id), append([]byte{1}, c.Record...))
+			// The record is in the history already: point at it rather
+			// than write it twice.
+			err = over.Put([]byte(id), append([]byte{overInHistory}, histKey(r.Seq, last[id])...))
 		}
 		if err != nil {
 			return err
