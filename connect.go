@@ -70,7 +70,7 @@ func (c *conn) flags() *pflag.FlagSet {
 	fs.Int64Var(&c.recordMaxBody, "record-max-body", 0, "with --record: keep at most this many bytes of each body (0: whole)")
 	fs.StringVar(&c.replay, "replay", "", "run on a recorded session (a HAR file) served in process, with no network")
 	fs.BoolVar(&c.deltaOnly, "delta-only", false, "follow only sets with delta links; others are reported unsupported instead of polled")
-	fs.IntVar(&c.scanEvery, "scan-every", 1, "polling by timestamp: look for deleted records every N rounds")
+	fs.IntVar(&c.scanEvery, "scan-every", 1, "polling by timestamp: look for deleted records (/$count, then a key scan when it disagrees) every N rounds")
 	fs.DurationVar(&c.overlap, "overlap", track.DefaultOverlap, "polling by timestamp: read again this far before the newest change seen (clock skew, late commits)")
 	fs.StringVar(&c.demoDelta, "demo-delta", "on", "the embedded demo (no --url): on, or off to serve no delta links, as Business Central since 2024 wave 1")
 	return fs

@@ -90,3 +90,17 @@ func withFields(user, need []string) []string {
 	}
 	return out
 }
+
+// countURL is the /$count resource of a collection URL, with the user's
+// $filter (and nothing else: /$count takes no other options).
+func countURL(raw string) string {
+	base, query, _ := strings.Cut(raw, "?")
+	out := strings.TrimRight(base, "/") + "/$count"
+	for _, part := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		if name, _ := url.PathUnescape(k); name == "$filter" {
+			return out + "?" + part
+		}
+	}
+	return out
+}

@@ -214,7 +214,31 @@ type filter struct {
 }
 
 type node interface {
-	eval(raw []byte) bool
+	eval(r *recordView) bool
+}
+
+// recordView makes a record's JSON only when a node needs it: a filter on
+// lastModifiedDateTime alone reads no initial record's JSON (the demo's
+// index on it, as a real service has one).
+type recordView struct {
+	r   *record
+	raw []byte
+}
+
+func (v *recordView) lookup(field string) []byte {
+	if v.raw == nil {
+		v.raw = v.r.json()
+	}
+	return rawjson.Lookup(v.raw, field)
+}
+
+// modified is lastModifiedDateTime of a record of the initial data,
+// without its JSON; ok is false for any other record.
+func (v *recordView) modified() (time.Time, bool) {
+	if v.r.raw != nil || v.r.es == nil {
+		return time.Time{}, false
+	}
+	return v.r.es.born.Add(-time.Duration(v.r.i+1) * time.Hour), true
 }
 
 type cmpNode struct {
@@ -248,12 +272,17 @@ func (f *filter) matches(r *record) bool {
 	if r == nil {
 		return false
 	}
-	return f == nil || f.root.eval(r.json())
+	return f == nil || f.root.eval(&recordView{r: r})
 }
 
-func (c cmpNode) eval(raw []byte) bool {
-	v := rawjson.Lookup(raw, c.field)
-	d, ok := c.lit.compare(v)
+func (c cmpNode) eval(r *recordView) bool {
+	var d int
+	var ok bool
+	if t, known := r.modified(); known && c.field == "lastModifiedDateTime" && c.lit.kind == 't' {
+		d, ok = t.Compare(c.lit.t), true
+	} else {
+		d, ok = c.lit.compare(r.lookup(c.field))
+	}
 	if !ok {
 		return c.op == "ne"
 	}
@@ -272,8 +301,8 @@ func (c cmpNode) eval(raw []byte) bool {
 	return d <= 0
 }
 
-func (n inNode) eval(raw []byte) bool {
-	v := rawjson.Lookup(raw, n.field)
+func (n inNode) eval(r *recordView) bool {
+	v := r.lookup(n.field)
 	for _, l := range n.lits {
 		if d, ok := l.compare(v); ok && d == 0 {
 			return true
@@ -282,14 +311,14 @@ func (n inNode) eval(raw []byte) bool {
 	return false
 }
 
-func (n boolNode) eval(raw []byte) bool {
+func (n boolNode) eval(r *recordView) bool {
 	if n.and {
-		return n.left.eval(raw) && n.right.eval(raw)
+		return n.left.eval(r) && n.right.eval(r)
 	}
-	return n.left.eval(raw) || n.right.eval(raw)
+	return n.left.eval(r) || n.right.eval(r)
 }
 
-func (n notNode) eval(raw []byte) bool { return !n.n.eval(raw) }
+func (n notNode) eval(r *recordView) bool { return !n.n.eval(r) }
 
 // compare says how the JSON value v compares with the literal: v - lit in
 // sign. ok is false when they cannot be compared (a missing property, a
