@@ -108,9 +108,9 @@ func TestWatchExitCodes(t *testing.T) {
 		{"url without scheme", []string{"probe", "--url", "127.0.0.1:8080/api"}, 2, `did you mean http://127.0.0.1:8080/api?`},
 		{"url that is no url", []string{"probe", "--url", "notaurl"}, 2, `--url "notaurl" is not a URL`},
 		{"stray argument", []string{"watch", "customers"}, 2, `unknown command "customers"`},
-		{"unsupported entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "balanceSheet", "--rounds", "1", "--delta-only"}, 3, "balanceSheet does not support delta requests (500)"},
+		{"unsupported entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "balanceSheet", "--rounds", "1", "--delta-only", "--no-session"}, 3, "balanceSheet does not support delta requests (500)"},
 		{"unreachable server", []string{"watch", "--url", deadURL + "/api/v2.0", "--rounds", "1"}, 1, "connection refused"},
-		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms"}, 0, ""},
+		{"success", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "items", "--rounds", "1", "--interval", "1ms", "--no-session"}, 0, ""},
 		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},
 		{"bad header", []string{"watch", "--header", "nocolon"}, 2, "must look like 'Name: value'"},
 		{"failing token command", []string{"probe", "--url", srv.ServiceRoot(), "--token-command", "echo first >&2; echo 'Please run az login' >&2; exit 1"}, 1, "--token-command failed (exit status 1): Please run az login"},
@@ -120,6 +120,8 @@ func TestWatchExitCodes(t *testing.T) {
 		{"TUI concurrency", []string{"--concurrency", "0"}, 2, "--concurrency 0: must be at least 1"},
 		{"TUI on-gone", []string{"--on-gone", "exit"}, 2, `--on-gone "exit": must be ask or rebaseline`},
 	}
+	// Subtests against srv run in parallel: a shared session would be
+	// locked by one of them, so those that reach the service keep none.
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
