@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/klauspost/compress/s2"
 	bolt "go.etcd.io/bbolt"
@@ -149,35 +150,33 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 		return nil, errDamaged
 	}
 	snap := model.NewSnapshot(st.Records)
-	var entries []model.Entry
-	// One allocation per chunk holds its records: a million small
-	// allocations would cost more than the copy.
-	err := base.ForEach(func(_, chunk []byte) error {
-		if len(chunk) < 4 || binary.BigEndian.Uint32(chunk) != crc32.ChecksumIEEE(chunk[4:]) {
-			return errDamaged
-		}
-		own, err := s2.Decode(nil, chunk[4:])
-		if err != nil {
-			return errDamaged
-		}
-		entries = entries[:0]
-		for d := (dec{b: own}); len(d.b) > 0; {
-			id, raw := d.bytes(), d.bytes()
-			if d.err != nil {
-				return d.err
+	// A goroutine checks and decompresses the chunks while this one puts
+	// their records into the snapshot: both cores work on a resume. The
+	// transaction is only used by the decoding goroutine until it ends.
+	batches := make(chan []model.Entry, 2)
+	var derr error
+	go func() {
+		defer close(batches)
+		derr = base.ForEach(func(_, chunk []byte) error {
+			entries, err := decodeChunk(chunk)
+			if err != nil {
+				return err
 			}
-			entries = append(entries, model.Entry{ID: string(id), Raw: raw})
-		}
+			dropPages(chunk)
+			batches <- entries
+			return nil
+		})
+	}()
+	for entries := range batches {
 		snap.Add(entries)
-		dropPages(chunk)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
+	if derr != nil {
+		return nil, derr
+	}
+	var entries []model.Entry
 	entries = entries[:0]
 	hist := b.Bucket(bucketHist)
-	err = b.Bucket(bucketOver).ForEach(func(k, v []byte) error {
+	err := b.Bucket(bucketOver).ForEach(func(k, v []byte) error {
 		switch {
 		case len(v) == 0:
 			entries = append(entries, model.Entry{ID: string(k), Removed: true})
@@ -199,6 +198,29 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	}
 	snap.Restore(entries)
 	return snap, nil
+}
+
+// decodeChunk checks and decompresses one stored piece of a baseline. The
+// records and their ids share one allocation, the decompressed chunk: a
+// million small allocations would cost more than the records' bytes.
+func decodeChunk(chunk []byte) ([]model.Entry, error) {
+	if len(chunk) < 4 || binary.BigEndian.Uint32(chunk) != crc32.ChecksumIEEE(chunk[4:]) {
+		return nil, errDamaged
+	}
+	own, err := s2.Decode(nil, chunk[4:])
+	if err != nil {
+		return nil, errDamaged
+	}
+	entries := make([]model.Entry, 0, len(own)/512)
+	for d := (dec{b: own}); len(d.b) > 0; {
+		id, raw := d.bytes(), d.bytes()
+		if d.err != nil || len(id) == 0 {
+			return nil, errDamaged
+		}
+		// own is never written again, so the id can be a view of it.
+		entries = append(entries, model.Entry{ID: unsafe.String(&id[0], len(id)), Raw: raw})
+	}
+	return entries, nil
 }
 
 // BaselineWriter stores a baseline as it arrives, in compressed chunks
