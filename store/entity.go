@@ -348,13 +348,20 @@ func (w *BaselineWriter) send() {
 
 // write commits chunks as they come, compressed, one transaction each.
 func (w *BaselineWriter) write() {
+	// One buffer, reused, holds each chunk's checksum and compressed bytes
+	// (bbolt has copied it by the time Update returns): a new one per
+	// chunk would leave a baseline's size in garbage behind.
 	var packed []byte
 	n := uint64(0)
 	for chunk := range w.full {
+		if need := 4 + s2.MaxEncodedLen(len(chunk)); cap(packed) < need {
+			packed = make([]byte, need)
+		}
+		enc := s2.Encode(packed[4:cap(packed)], chunk)
 		// A checksum ahead of the compressed bytes: a damaged file is
 		// reported, never loaded as records.
-		packed = s2.Encode(packed[:cap(packed)], chunk)
-		packed = append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(packed)), crc32.ChecksumIEEE(packed)), packed...)
+		binary.BigEndian.PutUint32(packed, crc32.ChecksumIEEE(enc))
+		packed = packed[:4+len(enc)]
 		w.s.mu.Lock()
 		err := guard(w.s.Path, func() error {
 			return w.s.db.Update(func(tx *bolt.Tx) error {
