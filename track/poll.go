@@ -406,7 +406,10 @@ func (p *poller) fullRead(ctx context.Context) ([]model.Entry, error) {
 			if _, dup := changed[e.ID]; !dup {
 				order = append(order, e.ID)
 			}
-			changed[e.ID] = e.Raw
+			// A copy: the record would otherwise keep its whole page (of
+			// thousands of records, all else garbage) alive in the
+			// snapshot, a page more each round.
+			changed[e.ID] = bytes.Clone(e.Raw)
 		}
 	})
 	if err != nil {
