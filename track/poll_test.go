@@ -165,3 +165,73 @@ func TestDeltaOnlyRefusesToPoll(t *testing.T) {
 		t.Error("a delta-only tracker polls")
 	}
 }
+
+// A polled set resumes from its session: the watermark and method come
+// back, no baseline is read again, and the first round shows what changed
+// while nothing ran, once. A session stopped right after its poll
+// baseline (no round stored yet) resumes polling too.
+func TestPollResumesFromSession(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 31, Records: 40, NoDelta: true})
+	defer srv.Close()
+	dir := t.TempDir()
+	hints := track.PollHints{Timestamp: "lastModifiedDateTime", KeyFields: []string{"id"}}
+	tr, s := durable(t, srv, dir, "poll", "customers")
+	tr.Hints = hints
+	_, err := tr.Baseline(ctx, nil)
+	must(t, err)
+	ids := srv.IDs("customers")
+	must(t, srv.Update("customers", ids[0], map[string]any{"displayName": "Round One"}))
+	r1, err := tr.Poll(ctx, nil)
+	must(t, err)
+	if r1.Updated != 1 || r1.Seq != 1 {
+		t.Fatalf("round 1: %v", summary(r1))
+	}
+	before, _ := tr.PollState()
+	s.Close()
+
+	old1, _ := srv.Record("customers", ids[1])
+	must(t, srv.Update("customers", ids[1], map[string]any{"displayName": "While Off"}))
+	must(t, srv.Delete("customers", ids[2]))
+	tr2, _ := durable(t, srv, dir, "poll", "customers")
+	tr2.Hints = hints
+	res, err := tr2.Resume()
+	if err != nil || res == nil || res.Records != 40 || res.Seq != 1 {
+		t.Fatalf("Resume = %+v, %v", res, err)
+	}
+	after, ok := tr2.PollState()
+	if !ok || after.Watermark != before.Watermark || after.Method != track.MethodModified {
+		t.Fatalf("poll state resumed as %+v, was %+v", after, before)
+	}
+	r2, err := tr2.Poll(ctx, nil)
+	must(t, err)
+	got := summary(r2)
+	sort.Strings(got)
+	want := []string{"deleted " + ids[2] + " (deleted)", fmt.Sprintf("updated %s displayName:%q->\"While Off\"", ids[1], old1["displayName"])}
+	sort.Strings(want)
+	if d := cmp.Diff(want, got); d != "" || r2.Seq != 2 || r2.Via != track.ViaPoll {
+		t.Errorf("first round after resume %d via %q (-want +got):\n%s", r2.Seq, r2.Via, d)
+	}
+
+	// Stopped after the baseline: the method is chosen again from the
+	// stored snapshot.
+	dir2 := t.TempDir()
+	tr3, s3 := durable(t, srv, dir2, "fresh", "customers")
+	tr3.Hints = hints
+	_, err = tr3.Baseline(ctx, nil)
+	must(t, err)
+	s3.Close()
+	tr4, _ := durable(t, srv, dir2, "fresh", "customers")
+	tr4.Hints = hints
+	if res, err := tr4.Resume(); err != nil || res == nil {
+		t.Fatalf("Resume = %v, %v", res, err)
+	}
+	if m := tr4.Method(); m != "lastModifiedDateTime + key scan" {
+		t.Errorf("resumed a poll baseline as %q", m)
+	}
+	r, err := tr4.Poll(ctx, nil)
+	must(t, err)
+	if len(r.Changes) != 0 {
+		t.Errorf("nothing changed since, got %v", summary(r))
+	}
+}
