@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -172,5 +173,40 @@ func assertSameRecords(t *testing.T, what string, want, got map[string]json.RawM
 	}
 	if bad > 0 {
 		t.Errorf("%s: %d records differ of %d", what, bad, len(want))
+	}
+}
+
+// An interrupt ends `watch --rounds 0` cleanly with exit 0, and what it
+// committed is resumed by the next run.
+func TestInterruptExitsZeroAndResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "deltascope")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	srv := deltatest.NewServer(deltatest.Options{Seed: 78, Records: 50, ChangeEvery: 2 * time.Millisecond, Sets: []string{"customers"}})
+	defer srv.Close()
+	dir := t.TempDir()
+	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		cmd := exec.Command(bin, "watch", "--url", srv.ServiceRoot(), "--entity", "customers", "--state-dir", dir, "--session", "sig", "--interval", "5ms", "--rounds", "0")
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(400 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		err := cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("%v: exit %d (%v)", sig, code, err)
+		}
+		first := strings.SplitN(out.String(), "\n", 2)[0]
+		want := []string{`"event":"baseline"`, `"event":"resume"`}[i]
+		if !strings.Contains(first, want) {
+			t.Errorf("run %d starts with %s, want %s", i+1, first, want)
+		}
 	}
 }

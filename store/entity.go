@@ -239,6 +239,8 @@ type BaselineWriter struct {
 	done   chan error
 	err    error
 	closed bool
+	// buffers counts the chunk buffers made; they go round through free.
+	buffers int
 }
 
 // chunkSize is the size of one stored piece of a baseline before
@@ -262,7 +264,7 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 		s.db = db
 	}
 	s.writers++
-	w := &BaselineWriter{s: s, entity: entity, full: make(chan []byte, 1), free: make(chan []byte, 2), done: make(chan error, 1)}
+	w := &BaselineWriter{s: s, entity: entity, chunk: make([]byte, 0, chunkSize), full: make(chan []byte, 1), free: make(chan []byte, 3), buffers: 1, done: make(chan error, 1)}
 	err := guard(s.Path, func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			b, err := createEntity(tx, entity)
@@ -316,13 +318,17 @@ func (w *BaselineWriter) Add(entries []model.Entry) error {
 		if e.Removed {
 			continue
 		}
+		// Full chunks go record by record, so a buffer never outgrows its
+		// capacity: the three buffers in turn are all the memory it takes.
+		if len(w.chunk)+len(e.ID)+len(e.Raw)+20 > cap(w.chunk) && len(w.chunk) > 0 {
+			if w.send(); w.err != nil {
+				return w.err
+			}
+		}
 		w.chunk = binary.AppendUvarint(w.chunk, uint64(len(e.ID))+1)
 		w.chunk = append(w.chunk, e.ID...)
 		w.chunk = binary.AppendUvarint(w.chunk, uint64(len(e.Raw))+1)
 		w.chunk = append(w.chunk, e.Raw...)
-	}
-	if len(w.chunk) >= chunkSize {
-		w.send()
 	}
 	return w.err
 }
@@ -339,10 +345,22 @@ func (w *BaselineWriter) send() {
 		return
 	case w.full <- w.chunk:
 	}
+	// At most three buffers: past that the download waits for the disk,
+	// rather than memory filling with chunks the writer has not reached.
+	if w.buffers < 3 {
+		select {
+		case w.chunk = <-w.free:
+		default:
+			w.chunk = make([]byte, 0, chunkSize)
+			w.buffers++
+		}
+		return
+	}
 	select {
 	case w.chunk = <-w.free:
-	default:
-		w.chunk = make([]byte, 0, chunkSize+chunkSize/8)
+	case err := <-w.done:
+		w.err = err
+		w.done <- err
 	}
 }
 
@@ -378,10 +396,7 @@ func (w *BaselineWriter) write() {
 			}
 			return
 		}
-		select {
-		case w.free <- chunk[:0]:
-		default:
-		}
+		w.free <- chunk[:0] // room for every buffer there is
 	}
 	w.done <- nil
 }
