@@ -235,3 +235,42 @@ func TestPollResumesFromSession(t *testing.T) {
 		t.Errorf("nothing changed since, got %v", summary(r))
 	}
 }
+
+// A poll round that fails part way (here its key scan) changes nothing:
+// the snapshot, the watermark and the round count stay, and the next
+// round reports the changes, once.
+func TestPollRoundIsAtomic(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 41, Records: 40, NoDelta: true})
+	defer srv.Close()
+	tr := track.New("customers", srv.CollectionURL("customers"), client(0))
+	tr.Hints = track.PollHints{Timestamp: "lastModifiedDateTime", KeyFields: []string{"id"}}
+	_, err := tr.Baseline(ctx, nil)
+	must(t, err)
+	before, _ := tr.PollState()
+	records := tr.Records()
+	ids := srv.IDs("customers")
+	must(t, srv.Update("customers", ids[5], map[string]any{"displayName": "Once"}))
+	must(t, srv.Delete("customers", ids[6]))
+	srv.InjectFault("503", 1) // the changed read passes, the key scan fails
+	if _, err := tr.Poll(ctx, nil); err == nil {
+		t.Fatal("the round did not fail")
+	}
+	after, _ := tr.PollState()
+	if d := cmp.Diff(before, after); d != "" {
+		t.Errorf("a failed round changed the poll state:\n%s", d)
+	}
+	if d := cmp.Diff(records, tr.Records()); d != "" {
+		t.Errorf("a failed round changed the snapshot:\n%s", d)
+	}
+	r, err := tr.Poll(ctx, nil)
+	must(t, err)
+	if r.Updated != 1 || r.Deleted != 1 || len(r.Changes) != 2 {
+		t.Errorf("the next round: %v", summary(r))
+	}
+	r, err = tr.Poll(ctx, nil)
+	must(t, err)
+	if len(r.Changes) != 0 {
+		t.Errorf("reported again: %v", summary(r))
+	}
+}
