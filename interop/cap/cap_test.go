@@ -23,6 +23,16 @@ import (
 	"time"
 )
 
+// TestCAP starts one CAP service and runs the suite on it: probe and the
+// TUI first (they read), then watch (it changes data between rounds).
+// Without the node modules it skips, in one line that says how to run it.
+func TestCAP(t *testing.T) {
+	s := start(t)
+	t.Run("probe", func(t *testing.T) { testProbe(t, s) })
+	t.Run("tui", func(t *testing.T) { testTUI(t, s) })
+	t.Run("watch", func(t *testing.T) { testWatch(t, s) })
+}
+
 // modules finds the suite's node_modules: beside this file, in the
 // cache install.sh fills, or (with DELTASCOPE_INTEROP=1) installed now.
 // Without them the tests skip, saying how to run them.

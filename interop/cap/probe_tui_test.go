@@ -20,8 +20,7 @@ import (
 // probe on CAP: no set has delta links (CAP ignores the preference), and
 // each gets the poll method its $metadata and one or two small requests
 // allow.
-func TestProbe(t *testing.T) {
-	s := start(t)
+func testProbe(t *testing.T, s *server) {
 	var out, stderr bytes.Buffer
 	if err := headless.Probe(context.Background(), headless.ProbeOptions{Trackers: open(t, s), JSON: true}, &out, &stderr); err != nil {
 		t.Fatalf("%v: %s", err, stderr.String())
@@ -46,8 +45,7 @@ func TestProbe(t *testing.T) {
 
 // The TUI on CAP: the sets load, say they are polled, and a change made
 // over OData shows up in a round on r.
-func TestTUI(t *testing.T) {
-	s := start(t)
+func testTUI(t *testing.T, s *server) {
 	m := ui.New(ui.Config{Context: context.Background(), Service: s.Root, Trackers: open(t, s), NoAuto: true})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 30))
 	em := vt.NewEmulator(120, 30)

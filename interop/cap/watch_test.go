@@ -32,8 +32,7 @@ func open(t *testing.T, s *server) []*track.Tracker {
 // watch on CAP: CAP never serves delta links, so every set is polled, by
 // modifiedAt + key scan (managed) or etag scan; POST, PATCH and DELETE
 // between rounds come out as exactly these events, each once.
-func TestWatch(t *testing.T) {
-	s := start(t)
+func testWatch(t *testing.T, s *server) {
 	var out, stderr bytes.Buffer
 	err := headless.Watch(context.Background(), headless.WatchOptions{
 		Trackers: open(t, s), Interval: time.Millisecond, Rounds: 3,
