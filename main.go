@@ -126,8 +126,8 @@ supports deltas (--delta-only), 4 on a 410 with --on-gone exit.`,
 		Long: `probe asks each entity set for a baseline with change tracking, reading at most
 a few small pages, and says whether it answers with a delta link; for a set without
 one it says how it would be polled (FOLLOWED BY, "method" in JSON), from $metadata
-and at most two small requests. Exit codes: 0 when
-every set was probed, 1 when a set could not be probed, 2 on bad usage.`,
+and at most two small requests. Exit codes: 0 when every set got a verdict (yes or
+no), 1 when no set could be reached, 2 on bad usage, 5 when some set's verdict is error.`,
 		Args: cobra.NoArgs,
 	}
 	probe.Flags().AddFlagSet(p.conn.flags())

@@ -186,6 +186,9 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"--version"}, "deltascope "},
 		{[]string{"watch", "--help"}, "--entity stringArray"},
 		{[]string{"help", "probe"}, "Exit codes"},
+		// The help names the code probe returns for an error verdict
+		// (exitProbeError), as the README's table does.
+		{[]string{"probe", "--help"}, "5 when some set's verdict is error"},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer
