@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/internal/termtext"
@@ -343,23 +344,24 @@ func (a *app) View() string {
 		return a.model.View()
 	}
 	st := a.styles
-	what := "Connecting to " + termtext.Sanitize(a.launch.Where)
+	what := "Connecting to"
 	if a.company != "" {
-		what = "Opening company " + termtext.Sanitize(a.company) + " of " + termtext.Sanitize(a.launch.Where)
+		what = "Opening company " + termtext.Sanitize(a.company) + " of"
 	}
-	elapsed := "  " + short(a.now().Sub(a.began)) + " so far"
+	elapsed := short(a.now().Sub(a.began)) + " so far"
 	if a.launch.Timeout > 0 {
 		elapsed += " · gives up after " + short(a.launch.Timeout) + " (--timeout)"
 	}
-	lines := []string{
-		st.Bar.Render(pad(" deltascope │ connecting", a.width)),
-		"",
-		" " + a.spinner.View() + " " + what,
-		st.Dim.Render("   reading the service document, the companies and $metadata"),
-		st.Dim.Render(" " + elapsed),
-		"",
-		st.Dim.Render(" q quit"),
+	lines := []string{st.Bar.Render(pad(" deltascope │ connecting", a.width)), "", " " + a.spinner.View() + " " + what}
+	// The address is what the user checks: wrapped, never cut.
+	for _, l := range strings.Split(ansi.Hardwrap(termtext.Sanitize(a.launch.Where), max(10, a.width-3), false), "\n") {
+		lines = append(lines, "   "+l)
 	}
+	lines = append(lines,
+		st.Dim.Render("   reading the service document, the companies and $metadata"),
+		st.Dim.Render("   "+elapsed),
+		"",
+		st.Dim.Render(" q quit"))
 	for i := range lines {
 		lines[i] = fit(lines[i], a.width)
 	}

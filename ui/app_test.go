@@ -77,7 +77,7 @@ func TestConnectingScreen(t *testing.T) {
 	a := newApp(context.Background(), l)
 	tm := teatest.NewTestModel(t, a, teatest.WithInitialTermSize(100, 30))
 	scr := &screenReader{em: vt.NewEmulator(100, 30)}
-	scr.waitFor(t, tm, "Connecting to "+slow.URL+"/api/v2.0", "so far · gives up after 2s (--timeout)")
+	scr.waitFor(t, tm, "Connecting to", slow.URL+"/api/v2.0", "so far · gives up after 2s (--timeout)")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 	if a.err == nil || !strings.Contains(a.err.Error(), slow.URL+"/api/v2.0 did not answer within --timeout 2s") {
 		t.Fatalf("error %v", a.err)

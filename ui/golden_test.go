@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -73,3 +76,34 @@ func TestGolden(t *testing.T) {
 }
 
 func itoa(n int) string { return count(n) }
+
+// TestGoldenApp pins the screens before the entity sets: connecting, and
+// the company picker, at the three sizes.
+func TestGoldenApp(t *testing.T) {
+	companies := []deltaclient.Company{{ID: "1263b8de-7a2b-4442-a62a-7e3ea8cd6b49", Name: "CRONUS USA, Inc."}, {ID: "cec76cc1-acb1-4ad2-b409-c4af225fb366", Name: "CRONUS International Ltd."}, {ID: "a3dbc4b0-22a9-421c-80f8-759a58f3ae27", Name: "My Company"}}
+	states := []struct {
+		name  string
+		setup func(a *app, ck *clock)
+	}{
+		{"connecting", func(a *app, ck *clock) {
+			a.began = ck.t
+			ck.t = ck.t.Add(3 * time.Second)
+		}},
+		{"picker", func(a *app, ck *clock) {
+			a.opened(openedMsg{gen: a.gen, err: &deltaclient.CompanyChoiceError{Companies: companies}})
+			a.picker.update(tea.KeyMsg{Type: tea.KeyDown})
+		}},
+	}
+	for _, st := range states {
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {40, 10}} {
+			name := st.name + "_" + itoa(sz[0]) + "x" + itoa(sz[1])
+			t.Run(name, func(t *testing.T) {
+				ck := &clock{t: epoch}
+				a := newApp(context.Background(), Launch{Config: Config{Now: ck.Now}, Where: "https://api.businesscentral.dynamics.com/v2.0/tenant/Production/api/v2.0", Timeout: 2 * time.Minute})
+				a.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+				st.setup(a, ck)
+				teatest.RequireEqualOutput(t, []byte(ansi.Strip(a.View())))
+			})
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/deltascope/deltascope/deltaclient"
 	"github.com/deltascope/deltascope/internal/termtext"
@@ -58,8 +59,12 @@ func (p *picker) view(h int) string {
 	if p.current != "" {
 		title = "Switch to which company?"
 	}
-	b.WriteString(p.styles.TitleOn.Render("▸ "+title) + "\n\n")
-	rows := max(1, h-4)
+	head := strings.Split(ansi.Wrap("▸ "+title, max(p.width, 20), " "), "\n")
+	for _, l := range head {
+		b.WriteString(p.styles.TitleOn.Render(l) + "\n")
+	}
+	b.WriteString("\n")
+	rows := max(1, h-len(head)-3) // the title, two blank lines and the keys
 	first := max(0, min(p.cursor-rows/2, len(p.companies)-rows))
 	for i := first; i < len(p.companies) && i < first+rows; i++ {
 		c := p.companies[i]
