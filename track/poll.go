@@ -124,6 +124,10 @@ func (t *Tracker) Method() string {
 // the whole set.
 const maxOneByOne = 200
 
+// maxFetch bounds the records a round fetches by key; past it the round
+// reads the whole set.
+const maxFetch = 2000
+
 // fetchBatch is how many keys one fetch request names.
 const fetchBatch = 40
 
@@ -425,7 +429,7 @@ func (p *poller) fullRead(ctx context.Context) ([]model.Entry, error) {
 			return true
 		})
 	}
-	if len(gone) > 0 && len(p.st.KeyFields) > 0 && len(gone) <= maxOneByOne*fetchBatch {
+	if len(gone) > 0 && len(p.st.KeyFields) > 0 && len(gone) <= maxFetch {
 		// A read paged by row offset skips a row when another goes while
 		// it pages (SAP CAP's $skiptoken): re-check before reporting.
 		keys := make(map[string][]byte, len(gone))
@@ -546,6 +550,16 @@ func (p *poller) etagScan(ctx context.Context) ([]model.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.st.ETagField == "" {
+		for _, raw := range scan.raws {
+			if rawjson.Lookup(raw, "@odata.etag") == nil {
+				// The server drops etags from a $select: the scan cannot
+				// tell changed records, so read the whole set instead.
+				return nil, &deltaclient.HTTPError{Status: http.StatusNotImplemented, Message: "the key scan carries no @odata.etag"}
+			}
+			break
+		}
+	}
 	var want, missing []string
 	for id, raw := range scan.raws {
 		old, had := p.snap.Get(id)
@@ -577,6 +591,10 @@ func (p *poller) fetchAndFinish(ctx context.Context, changed map[string][]byte, 
 		keys[id] = old
 	}
 	ids := append(slices.Clone(want), missing...)
+	if len(ids) > maxFetch {
+		// So many to fetch that reading the whole set costs less.
+		return p.fullRead(ctx)
+	}
 	if err := p.fetch(ctx, ids, keys, changed, &order); err != nil {
 		return nil, err
 	}
