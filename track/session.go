@@ -1,6 +1,7 @@
 package track
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,20 +41,31 @@ func (t *Tracker) Session() *store.Session {
 // Poll is a delta from where the last run stopped and no baseline is
 // taken. It returns nil when the session holds no complete baseline of
 // this entity (none yet, or a run was killed during it): take a baseline.
+//
+// It runs as an operation (behind the gate); the snapshot is read from
+// disk without the state lock, which is taken only to put it in place.
 func (t *Tracker) Resume() (*Resumed, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.session == nil {
-		return nil, nil
-	}
-	st, err := t.session.State(t.Name)
-	if err != nil || !st.Baselined() {
-		return nil, err
-	}
-	snap, st, err := t.session.Load(t.Name)
+	release, err := t.acquire(context.Background())
 	if err != nil {
 		return nil, err
 	}
+	defer release()
+	t.mu.Lock()
+	session := t.session
+	t.mu.Unlock()
+	if session == nil {
+		return nil, nil
+	}
+	st, err := session.State(t.Name)
+	if err != nil || !st.Baselined() {
+		return nil, err
+	}
+	snap, st, err := session.Load(t.Name)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.snap, t.deltaLink, t.seq, t.poll = snap, st.Link, st.Seq, nil
 	var ps PollState
 	switch {
