@@ -88,9 +88,14 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 	seen := make(map[string]uint8, len(entries))
 	order := make([]string, 0, len(entries))
 	var fields []FieldChange // the round's field changes, in shared arrays
+	var hashes [warmBatch]uint32
 	for i := range entries {
+		if i%warmBatch == 0 {
+			s.warm(entries[i:min(i+warmBatch, len(entries))], &hashes)
+		}
 		e := &entries[i]
-		at, h, had := s.lookup(e.ID)
+		h := hashes[i%warmBatch]
+		at, had := s.idx.find(e.ID, h, s.idAt)
 		st, ok := seen[e.ID]
 		if !ok {
 			if had {

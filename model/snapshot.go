@@ -22,6 +22,7 @@ type Snapshot struct {
 	recs [][]rec
 	n    int // positions used, holes included
 	dead int
+	sink int32 // keeps warm's loads from being optimised away
 }
 
 type rec struct {
@@ -182,4 +183,35 @@ func (s *Snapshot) compact() {
 		clear((*last)[len(*last):cap(*last)])
 	}
 	s.n, s.dead = int(j), 0
+}
+
+// warmBatch is how many entries warm looks ahead.
+const warmBatch = 16
+
+// warm hashes the ids of a batch of entries into hashes and touches the
+// table slots and records their lookups will read: independent loads the
+// processor overlaps, where the lookups one by one wait for each cache
+// miss in turn (a delta's records are spread over the whole snapshot).
+func (s *Snapshot) warm(batch []Entry, hashes *[warmBatch]uint32) {
+	if len(s.idx.slots) == 0 {
+		for k := range batch {
+			hashes[k] = hashOf(batch[k].ID)
+		}
+		return
+	}
+	mask := uint32(len(s.idx.slots) - 1)
+	var sink int32
+	for k := range batch {
+		h := hashOf(batch[k].ID)
+		hashes[k] = h
+		sink += s.idx.slots[h&mask].pos
+	}
+	for k := range batch {
+		if sl := s.idx.slots[hashes[k]&mask]; sl.pos != 0 && sl.hash == hashes[k] {
+			if r := s.at(sl.pos - 1); len(r.id) > 0 {
+				sink += int32(r.id[0])
+			}
+		}
+	}
+	s.sink = sink
 }
