@@ -333,6 +333,7 @@ type demoFlags struct {
 	every, ttl        time.Duration
 	deletions, faults string
 	partial           bool
+	chunked, gzip     bool
 	delta             string
 }
 
@@ -348,6 +349,8 @@ func (d *demoFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&d.companies, "companies", 1, "number of companies")
 	fs.StringVar(&d.delta, "delta", "on", "delta links: on, or off to ignore odata.track-changes and serve no deltaLink, as Business Central since 2024 wave 1")
 	fs.StringVar(&d.faults, "faults", "", "inject faults: 'rate=0.1,kinds=429,503,reset,truncate,slow,410,dup,hostile'")
+	fs.BoolVar(&d.chunked, "chunked", false, "send pages without a Content-Length (chunked), as many real services do")
+	fs.BoolVar(&d.gzip, "gzip", false, "gzip pages for clients that send Accept-Encoding: gzip, as Business Central and Graph do")
 }
 
 func runDemo(ctx context.Context, d demoFlags, stdout io.Writer) (int, error) {
@@ -370,7 +373,8 @@ func runDemo(ctx context.Context, d demoFlags, stdout io.Writer) (int, error) {
 		}
 	}
 	srv, err := deltatest.Listen(d.addr, deltatest.Options{Seed: d.seed, Records: d.records, PageSize: d.pageSize, ChangeEvery: d.every,
-		Deletions: d.deletions, PartialUpdates: d.partial, TokenTTL: d.ttl, Faults: fl, Companies: d.companies, NoDelta: d.delta == "off"})
+		Deletions: d.deletions, PartialUpdates: d.partial, TokenTTL: d.ttl, Faults: fl, Companies: d.companies, NoDelta: d.delta == "off",
+		Chunked: d.chunked, Gzip: d.gzip})
 	if err != nil {
 		return exitFailure, fmt.Errorf("cannot listen on %s: %w (pick another --addr)", d.addr, err)
 	}
