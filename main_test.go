@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -216,4 +218,48 @@ func TestDemoBannerListsEveryCompany(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
 		}
 	}
+}
+
+// TestDemoChunkedAndGzip: --chunked sends pages without a Content-Length,
+// --gzip compresses them for a client that accepts gzip.
+func TestDemoChunkedAndGzip(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	urls := make(chan string, 1)
+	out := &hookWriter{onLine: func(line string) {
+		if u, ok := strings.CutPrefix(line, "customers"); ok {
+			urls <- strings.TrimSpace(u)
+		}
+	}}
+	var stderr bytes.Buffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--chunked", "--gzip", "--change-every", "0"}, out, &stderr) }()
+	var u string
+	select {
+	case u = <-urls:
+	case code := <-done:
+		t.Fatalf("demo exited %d: %s", code, stderr.String())
+	}
+	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	for _, ae := range []string{"gzip", ""} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+		if ae != "" {
+			req.Header.Set("Accept-Encoding", ae)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ContentLength != -1 || resp.Header.Get("Content-Encoding") != ae {
+			t.Errorf("Accept-Encoding %q: Content-Length %d, Content-Encoding %q", ae, resp.ContentLength, resp.Header.Get("Content-Encoding"))
+		}
+		if gz := len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b; gz != (ae == "gzip") {
+			t.Errorf("Accept-Encoding %q: the body starts %q", ae, body[:min(len(body), 10)])
+		}
+	}
+	cancel()
+	<-done
 }
