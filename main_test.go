@@ -234,7 +234,9 @@ func TestDemoChunkedAndGzip(t *testing.T) {
 	}}
 	var stderr bytes.Buffer
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--chunked", "--gzip", "--change-every", "0"}, out, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--chunked", "--gzip", "--change-every", "0"}, out, &stderr)
+	}()
 	var u string
 	select {
 	case u = <-urls:
