@@ -2,6 +2,7 @@ package reqlog
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,6 +68,32 @@ func TestSecretsInEveryEncoding(t *testing.T) {
 	}
 	if user := s.Learn("Bearer cmd-token-1234"); user != "" || s.Text("cmd-token-1234") != Redacted {
 		t.Error("a bearer token from a header was not learned")
+	}
+}
+
+// TestSecretsEchoedByOtherJSONEncoders: a server that echoes a secret in a
+// JSON body writes it with its own encoder (PHP's \/, .NET's \u002B), and
+// --record keeps the body as served: those forms are secrets too.
+func TestSecretsEchoedByOtherJSONEncoders(t *testing.T) {
+	t.Parallel()
+	const pw = `p@ss w/rd+&"<x>`
+	s := NewSecrets(pw)
+	s.AddBasic("ADMIN", pw)
+	basic := base64.StdEncoding.EncodeToString([]byte("ADMIN:" + pw))
+	if !strings.Contains(basic, "+") {
+		t.Fatalf("the Basic form %s has no +: pick another password", basic)
+	}
+	for _, echoed := range []string{
+		`p@ss w\/rd+&\"<x>`,                         // PHP, Java
+		`p@ss w/rd\u002B\u0026\u0022\u003Cx\u003E`,  // .NET System.Text.Json
+		`p@ss w/rd\u002b\u0026\u0022\u003cx\u003e`,  // lower case hex
+		`p@ss w\/rd\u002b\u0026\u0022\u003cx\u003e`, // lower case hex and \/
+		strings.ReplaceAll(basic, "+", `\u002B`),    // the Basic form, .NET
+	} {
+		body := `{"error":{"message":"got ` + echoed + `"}}`
+		if got := string(s.Bytes([]byte(body))); got != `{"error":{"message":"got [redacted]"}}` {
+			t.Errorf("echo %s kept: %s", echoed, got)
+		}
 	}
 }
 

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf16"
 
 	"github.com/deltascope/deltascope/internal/termtext"
 )
@@ -61,6 +63,7 @@ func (s *Secrets) Add(secret string) {
 			forms = append(forms, q[1:len(q)-1])
 		}
 	}
+	forms = append(forms, echoForms(secret)...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range forms {
@@ -69,6 +72,34 @@ func (s *Secrets) Add(secret string) {
 		}
 	}
 	sort.Slice(s.known, func(i, j int) bool { return len(s.known[i]) > len(s.known[j]) })
+}
+
+// echoForms are the JSON forms other servers' encoders give a secret they
+// echo in a body, which lands in --record and the request detail as
+// served: PHP and Java write "/" as \/; .NET's System.Text.Json writes
+// +, <, >, &, ', ", ` and every non-ASCII character as \uXXXX (upper
+// case hex), JavaScript-style encoders in lower case; some do both.
+func echoForms(secret string) []string {
+	slash := strings.ReplaceAll(strings.ReplaceAll(secret, `\`, `\\`), "/", `\/`)
+	slash = strings.ReplaceAll(slash, `"`, `\"`)
+	var upper, lower strings.Builder
+	for _, r := range secret {
+		switch {
+		case r == '\\':
+			upper.WriteString(`\\`)
+			lower.WriteString(`\\`)
+		case r < 0x20 || r > 0x7e || strings.ContainsRune("+<>&'\"`", r):
+			for _, u := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&upper, `\u%04X`, u)
+				fmt.Fprintf(&lower, `\u%04x`, u)
+			}
+		default:
+			upper.WriteRune(r)
+			lower.WriteRune(r)
+		}
+	}
+	return []string{slash, upper.String(), lower.String(),
+		strings.ReplaceAll(upper.String(), "/", `\/`), strings.ReplaceAll(lower.String(), "/", `\/`)}
 }
 
 // AddBasic learns a basic-auth password and the base64 form of user:password
