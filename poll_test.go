@@ -95,3 +95,22 @@ func TestWatchPollsWithoutDeltaLinks(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", d)
 	}
 }
+
+// probe on the demo without delta links: every set says no, with the
+// poll method it would get.
+func TestProbeSaysHowToPoll(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"probe", "--json", "--demo-delta", "off", "--entity", "customers", "--entity", "balanceSheet"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var rows []struct{ Entity, Supports, Method string }
+	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
+		t.Fatalf("%v: %s", err, stdout.String())
+	}
+	got := fmt.Sprint(rows)
+	if want := "[{customers no poll: lastModifiedDateTime + key scan} {balanceSheet no poll: full read}]"; got != want {
+		t.Errorf("probe rows %s, want %s", got, want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -272,5 +273,96 @@ func TestPollRoundIsAtomic(t *testing.T) {
 	must(t, err)
 	if len(r.Changes) != 0 {
 		t.Errorf("reported again: %v", summary(r))
+	}
+}
+
+// The changed read starts --overlap before the watermark; --scan-every N
+// looks for deletions every N rounds only.
+func TestPollOverlapAndScanEvery(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 51, Records: 30, NoDelta: true})
+	defer srv.Close()
+	var mu sync.Mutex
+	var urls []string
+	c := client(0)
+	c.OnRequest = func(ri deltaclient.RequestInfo) {
+		mu.Lock()
+		urls = append(urls, ri.URL)
+		mu.Unlock()
+	}
+	tr := track.New("customers", srv.CollectionURL("customers"), c)
+	tr.Hints = track.PollHints{Timestamp: "lastModifiedDateTime", KeyFields: []string{"id"}}
+	tr.Overlap = 90 * time.Second
+	tr.ScanEvery = 2
+	_, err := tr.Baseline(ctx, nil)
+	must(t, err)
+	ids := srv.IDs("customers")
+	must(t, srv.Delete("customers", ids[3]))
+	// Round 1 (Rounds 0 % 2 == 0) looks; delete again before round 2,
+	// which does not; round 3 does.
+	r, err := tr.Poll(ctx, nil)
+	must(t, err)
+	if r.Deleted != 1 {
+		t.Errorf("round 1: %v", summary(r))
+	}
+	must(t, srv.Delete("customers", ids[4]))
+	r, err = tr.Poll(ctx, nil)
+	must(t, err)
+	if len(r.Changes) != 0 {
+		t.Errorf("round 2 is not a scan round: %v", summary(r))
+	}
+	r, err = tr.Poll(ctx, nil)
+	must(t, err)
+	if r.Deleted != 1 || r.Changes[0].ID != ids[4] {
+		t.Errorf("round 3: %v", summary(r))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// The newest record of the seeded data is from 07:00:00; 90s before.
+	if !strings.Contains(strings.Join(urls, "\n"), "lastModifiedDateTime%20ge%202026-11-02T06:58:30Z") {
+		t.Errorf("no changed read from watermark - overlap in:\n%s", strings.Join(urls, "\n"))
+	}
+}
+
+// A server that refuses "in" gets or-chains; one that refuses both gets
+// one request per record.
+func TestPollFetchFallsBack(t *testing.T) {
+	t.Parallel()
+	for _, refuse := range []string{"%20in%20", "%20or%20"} {
+		srv := deltatest.NewServer(deltatest.Options{Seed: 61, Records: 30, NoDelta: true})
+		defer srv.Close()
+		var mu sync.Mutex
+		var fetches []string
+		strict := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.RawQuery, "%20in%20") || refuse == "%20or%20" && strings.Contains(r.URL.RawQuery, "%20or%20") {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte(`{"error":{"code":"400","message":"not supported"}}`))
+				return
+			}
+			if strings.Contains(r.URL.RawQuery, "id%20eq%20") {
+				mu.Lock()
+				fetches = append(fetches, r.URL.RawQuery)
+				mu.Unlock()
+			}
+			srv.ServeHTTP(w, r)
+		}))
+		defer strict.Close()
+		tr := track.New("customers", strings.Replace(srv.CollectionURL("customers"), srv.URL, strict.URL, 1), client(0))
+		_, err := tr.Baseline(ctx, nil)
+		must(t, err)
+		ids := srv.IDs("customers")
+		must(t, srv.Update("customers", ids[1], map[string]any{"displayName": "One"}))
+		must(t, srv.Update("customers", ids[2], map[string]any{"displayName": "Two"}))
+		r, err := tr.Poll(ctx, nil)
+		must(t, err)
+		st, _ := tr.PollState()
+		if r.Updated != 2 || tr.Method() != "etag scan" {
+			t.Errorf("refusing %s: method %q, %v", refuse, tr.Method(), summary(r))
+		}
+		want := map[string]string{"%20in%20": "or", "%20or%20": "one"}[refuse]
+		if st.Fetch != want || len(fetches) == 0 {
+			t.Errorf("refusing %s: fetch %q, want %q; fetched %v", refuse, st.Fetch, want, fetches)
+		}
 	}
 }
