@@ -71,3 +71,31 @@ func TestSnapshotIndexAgainstMap(t *testing.T) {
 		t.Fatal("Clone shares its index with the original")
 	}
 }
+
+// Grow sizes the index for the records to come at once, and the snapshot
+// still finds every record it held and every one added after.
+func TestSnapshotGrow(t *testing.T) {
+	s := NewSnapshot(10)
+	for i := 0; i < 100; i++ {
+		s.put(fmt.Sprint("a", i), []byte("{}"))
+	}
+	s.Grow(100_000)
+	grown := len(s.idx.slots)
+	if grown*7 < 100_100*10 {
+		t.Fatalf("%d slots after Grow(100000): more than 70%% full at 100,100 records", grown)
+	}
+	for i := 0; i < 100_000; i++ {
+		s.put(fmt.Sprint("b", i), []byte("{}"))
+	}
+	if len(s.idx.slots) != grown {
+		t.Errorf("the table grew again after Grow: %d slots, then %d", grown, len(s.idx.slots))
+	}
+	for _, id := range []string{"a0", "a99", "b0", "b99999"} {
+		if _, ok := s.Get(id); !ok {
+			t.Errorf("%s lost", id)
+		}
+	}
+	if s.Len() != 100_100 {
+		t.Errorf("Len %d, want 100100", s.Len())
+	}
+}

@@ -229,15 +229,21 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(deltaclient.Progress), w *store.BaselineWriter) (*model.Snapshot, *deltaclient.Result, error) {
 	var snap *model.Snapshot
 	var buf []model.Entry
-	if report := progress; report != nil {
-		// Progress counts distinct records (the snapshot's size), not the
-		// entries received: a server that sends records again counts once.
-		// Page reports come from the goroutine that fills snap; retry
-		// reports (from others) leave the count as it was.
-		progress = func(p deltaclient.Progress) {
-			if p.Retry == nil && snap != nil {
-				p.Records = snap.Len()
+	report := progress
+	// Progress counts distinct records (the snapshot's size), not the
+	// entries received: a server that sends records again counts once.
+	// Page reports come from the goroutine that fills snap; retry
+	// reports (from others) leave the count as it was.
+	progress = func(p deltaclient.Progress) {
+		if p.Retry == nil && snap != nil {
+			if p.Pages == 1 && p.Count > int64(snap.Len()) && p.Count < 1<<31 {
+				// The first page told the set's size (@odata.count):
+				// size the index for it at once.
+				snap.Grow(int(p.Count) - snap.Len())
 			}
+			p.Records = snap.Len()
+		}
+		if report != nil {
 			report(p)
 		}
 	}
