@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -47,11 +48,18 @@ func TestKillNineResumes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	state := func() store.State {
 		s, err := store.OpenReadOnly(dir, "crash")
+		var nf *store.NotFoundError
+		if errors.As(err, &nf) {
+			return store.State{} // killed before it made the file
+		}
 		if err != nil {
-			return store.State{}
+			t.Fatalf("after a kill: %v", err)
 		}
 		defer s.Close()
-		st, _ := s.State("customers")
+		st, err := s.State("customers")
+		if err != nil {
+			t.Fatalf("after a kill: %v", err)
+		}
 		return st
 	}
 	watch := func(args ...string) *exec.Cmd {

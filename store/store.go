@@ -198,7 +198,8 @@ func OpenReadOnly(dir, name string) (*Session, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if m == nil {
-			return &CorruptError{Path: s.Path, Err: errors.New("no session metadata")}
+			// Created, then killed before its first commit: nothing in it.
+			return &NotFoundError{What: fmt.Sprintf("session %q in %s holds nothing yet", name, dir)}
 		}
 		if v := m.Get(keyVersion); string(v) != formatVersion {
 			return &CorruptError{Path: s.Path, Err: fmt.Errorf("written by an incompatible version (%q)", v)}
