@@ -105,6 +105,8 @@ type Result struct {
 // exception: an *UnsupportedError with NoDeltaLink comes with the Result,
 // after every page was handed to page, so what page received is the whole
 // collection as a plain read (polling keeps it as its first snapshot).
+// The slice page receives is reused for a later page once page returns:
+// keep its entries (copies of them), not the slice.
 func (c *Client) BaselinePages(ctx context.Context, url string, progress func(Progress), page func([]Entry)) (*Result, error) {
 	return c.run(ctx, url, modeBaseline, progress, page)
 }
@@ -112,7 +114,8 @@ func (c *Client) BaselinePages(ctx context.Context, url string, progress func(Pr
 // ReadPages reads the collection at url without asking for change
 // tracking, following every nextLink, and hands each page's entries to
 // page as it arrives; a deltaLink, if any, is kept in the Result but none
-// is needed. Polling reads entity sets that have no delta links with it.
+// is needed. As with BaselinePages, the slice page receives is reused
+// once page returns: keep its entries, not the slice. Polling reads entity sets that have no delta links with it.
 // On error what page received is incomplete and must be discarded.
 func (c *Client) ReadPages(ctx context.Context, url string, progress func(Progress), page func([]Entry)) (*Result, error) {
 	return c.run(ctx, url, modeRead, progress, page)
@@ -214,6 +217,7 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 			}
 			res.Entries = append(res.Entries, p.entries...)
 		}
+		putEntries(p.entries)
 		mu.Lock()
 		last = Progress{Pages: res.Pages, Records: records, Bytes: res.Bytes, Count: count, TrackingApplied: res.TrackingApplied}
 		mu.Unlock()
