@@ -185,6 +185,7 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 		report(p)
 	}}
 	job := pl.start(start, mode == modeBaseline, maxPages-1)
+	var guessed guessedKeys
 	// seen is every link of this walk and the page it fetched.
 	seen := map[string]int{start: 1}
 	for {
@@ -209,6 +210,11 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 		}
 		res.Pages++
 		records += len(p.entries)
+		if mode != modeDelta {
+			if err := guessed.check(p.entries); err != nil {
+				return nil, fmt.Errorf("page %d: %w", res.Pages, err)
+			}
+		}
 		if each != nil {
 			each(p.entries)
 		} else {
@@ -269,4 +275,32 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 		}
 		job = ahead
 	}
+}
+
+// guessedKeys remembers the ids of a whole read (baseline or plain read)
+// that came from a guessed key property, to catch a wrong guess: in one
+// read of a set every record appears once, so two sharing a guessed key
+// are two records the guess cannot tell apart (a foreign key such as
+// customerID), and merging them would lose one silently.
+type guessedKeys map[string]struct{}
+
+// ErrGuessedKeyShared is wrapped when two records of one read share the
+// value of the property guessed as their key.
+var ErrGuessedKeyShared = errors.New("records share the property guessed as their key")
+
+func (g *guessedKeys) check(entries []Entry) error {
+	for _, e := range entries {
+		if e.guessedKey == "" || e.Kind != Record {
+			continue
+		}
+		if *g == nil {
+			*g = guessedKeys{}
+		}
+		if _, dup := (*g)[e.ID]; dup {
+			return fmt.Errorf("%w: two records have %s %s, and with no id, no @odata.id and no key from $metadata, %s was the guess; name the key fields with --key field[,field]",
+				ErrGuessedKeyShared, e.guessedKey, e.ID, e.guessedKey)
+		}
+		(*g)[e.ID] = struct{}{}
+	}
+	return nil
 }

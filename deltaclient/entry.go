@@ -37,6 +37,11 @@ type Entry struct {
 	// Reason is "deleted" or "changed" for Removed entries, "" when the
 	// server gave none.
 	Reason string
+	// guessedKey names the property the ID was taken from when it was
+	// only guessed (a name ending in id: no id, no entity-id, no key from
+	// $metadata or --key). Two records of one read sharing a guessed key
+	// mean the guess is wrong (a foreign key), never that they are one.
+	guessedKey string
 }
 
 // Identity says how a record's identity is found. The zero value follows
@@ -195,6 +200,11 @@ func (idn Identity) classifySlow(raw []byte, item int) (Entry, error) {
 	deleted40 := strings.HasSuffix(context, "/$deletedEntity") && idVal != nil
 	if len(idn.KeyFields) > 0 && !deleted40 {
 		e.ID, ok = keyID(idn.KeyFields, keyVals)
+		if !ok && !removed && idn.KeySource == "--key" {
+			// The user named the key: a record without it is not
+			// identified by something else behind their back.
+			return Entry{}, &IdentityError{Item: item, Rule: "the key " + strings.Join(idn.KeyFields, ", ") + " (from --key)", Record: string(excerpt(raw, 200))}
+		}
 	}
 	if !ok && idVal != nil {
 		if removed {
@@ -218,6 +228,7 @@ func (idn Identity) classifySlow(raw []byte, item int) (Entry, error) {
 	}
 	if !ok && keyLikeVal != nil {
 		e.ID, ok = scalarID(keyLikeVal)
+		e.guessedKey = keyLikeName
 	}
 	if !ok {
 		return Entry{}, &IdentityError{Item: item, Rule: idn.rule(), Record: string(excerpt(raw, 200))}

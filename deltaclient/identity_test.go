@@ -1,7 +1,11 @@
 package deltaclient
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,4 +153,50 @@ func FuzzIdentity(f *testing.F) {
 			t.Fatalf("composite ids %q and %q for (%s, %s)", q.entries[0].ID, q.entries[1].ID, la, lb)
 		}
 	})
+}
+
+// A key named with --key is the identity: a record without it is an
+// error, not identified by its id behind the user's back.
+func TestUserKeyHasNoFallback(t *testing.T) {
+	t.Parallel()
+	_, err := decodePage([]byte(`{"value":[{"name":"5"},{"id":"5"}]}`), Identity{KeyFields: []string{"name"}, KeySource: "--key"})
+	var ie *IdentityError
+	if !errors.As(err, &ie) || ie.Item != 2 || !strings.Contains(err.Error(), "(from --key)") {
+		t.Fatalf("a record without the --key field: %v, want an *IdentityError for item 2", err)
+	}
+	// A key from $metadata still lets a removal name its record by id.
+	got := ids(t, `{"value":[{"name":"a"},{"@odata.context":"$metadata#T/$deletedEntity","id":"T('a')"}]}`, Identity{KeyFields: []string{"name"}, KeySource: "$metadata"})
+	if strings.Join(got, "|") != `a|a` {
+		t.Errorf("ids %q", got)
+	}
+}
+
+// Two records of one read that share the property guessed as their key
+// (a foreign key such as customerID, $metadata unavailable) stop the read
+// with an error that names the property and --key, instead of merging
+// them into one record.
+func TestSharedGuessedKeyIsAnError(t *testing.T) {
+	t.Parallel()
+	pages := map[string]string{
+		"/shared":   `{"value":[{"customerID":7,"orderNo":1},{"customerID":7,"orderNo":2}],"@odata.deltaLink":"/shared?d=1"}`,
+		"/paged":    `{"value":[{"customerID":7,"orderNo":1}],"@odata.nextLink":"/paged2"}`,
+		"/paged2":   `{"value":[{"customerID":7,"orderNo":2}],"@odata.deltaLink":"/paged?d=1"}`,
+		"/distinct": `{"value":[{"customerID":7,"orderNo":1},{"customerID":8,"orderNo":2}],"@odata.deltaLink":"/distinct?d=1"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, pages[r.URL.Path])
+	}))
+	defer srv.Close()
+	c := &Client{}
+	for _, path := range []string{"/shared", "/paged"} {
+		_, err := c.BaselinePages(context.Background(), srv.URL+path, nil, func([]Entry) {})
+		if !errors.Is(err, ErrGuessedKeyShared) || !strings.Contains(err.Error(), "customerID 7") || !strings.Contains(err.Error(), "--key") {
+			t.Errorf("%s: %v, want an error naming customerID 7 and --key", path, err)
+		}
+	}
+	n := 0
+	if _, err := c.BaselinePages(context.Background(), srv.URL+"/distinct", nil, func(es []Entry) { n += len(es) }); err != nil || n != 2 {
+		t.Errorf("distinct guessed keys: %d entries, %v", n, err)
+	}
 }
