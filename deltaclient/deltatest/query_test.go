@@ -1,6 +1,7 @@
 package deltatest_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -132,5 +133,47 @@ func TestVersionsAndDeltaOff(t *testing.T) {
 	resp, m := get(t, off.CollectionURL("customers"), "odata.track-changes")
 	if m["@odata.deltaLink"] != nil || resp.Header.Get("Preference-Applied") != "" || resp.StatusCode != 200 {
 		t.Errorf("delta off: %d, Preference-Applied %q, deltaLink %v", resp.StatusCode, resp.Header.Get("Preference-Applied"), m["@odata.deltaLink"])
+	}
+}
+
+// A key scan of records never changed is answered without making their
+// JSON; it must say exactly what their full JSON says.
+func TestKeyScanMatchesRecords(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 4, Records: 25})
+	defer srv.Close()
+	srv.Update("customers", srv.IDs("customers")[3], map[string]any{"city": "Oslo"})
+	for _, sel := range []string{"id,lastModifiedDateTime", "lastModifiedDateTime", "id"} {
+		_, m := get(t, srv.CollectionURL("customers")+"?$select="+sel+"&$orderby=id", "")
+		rows := m["value"].([]any)
+		if len(rows) != 25 {
+			t.Fatalf("%s: %d rows", sel, len(rows))
+		}
+		last := ""
+		for _, v := range rows {
+			row := v.(map[string]any)
+			var rec map[string]any
+			for id, raw := range srv.Records("customers") {
+				var full map[string]any
+				json.Unmarshal(raw, &full)
+				if row["id"] == id || row["id"] == nil && full["lastModifiedDateTime"] == row["lastModifiedDateTime"] {
+					rec = full
+				}
+			}
+			if rec == nil {
+				t.Fatalf("%s: row %v matches no record", sel, row)
+			}
+			for k, v := range row {
+				if rec[k] != v {
+					t.Errorf("%s: %s is %v in the scan, %v in the record", sel, k, v, rec[k])
+				}
+			}
+			if id, _ := row["id"].(string); id != "" {
+				if id < last {
+					t.Errorf("$orderby=id: %s after %s", id, last)
+				}
+				last = id
+			}
+		}
 	}
 }
