@@ -245,8 +245,12 @@ type BaselineWriter struct {
 
 // chunkSize is the size of one stored piece of a baseline before
 // compression: large enough that per-key and per-commit costs vanish,
-// small enough to bound the memory in flight (three chunks).
+// small enough to bound the memory in flight (maxBuffers chunks).
 const chunkSize = 16 << 20
+
+// maxBuffers bounds the chunks in flight (128 MB): enough for the writer
+// to catch up with bursts of pages without holding the download back.
+const maxBuffers = 8
 
 // StartBaseline begins storing a new baseline of entity. It holds the
 // file open until Commit or Abort.
@@ -264,7 +268,7 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 		s.db = db
 	}
 	s.writers++
-	w := &BaselineWriter{s: s, entity: entity, chunk: make([]byte, 0, chunkSize), full: make(chan []byte, 1), free: make(chan []byte, 3), buffers: 1, done: make(chan error, 1)}
+	w := &BaselineWriter{s: s, entity: entity, chunk: make([]byte, 0, chunkSize), full: make(chan []byte, 1), free: make(chan []byte, maxBuffers), buffers: 1, done: make(chan error, 1)}
 	err := guard(s.Path, func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			b, err := createEntity(tx, entity)
@@ -319,7 +323,7 @@ func (w *BaselineWriter) Add(entries []model.Entry) error {
 			continue
 		}
 		// Full chunks go record by record, so a buffer never outgrows its
-		// capacity: the three buffers in turn are all the memory it takes.
+		// capacity: the buffers in turn are all the memory it takes.
 		if len(w.chunk)+len(e.ID)+len(e.Raw)+20 > cap(w.chunk) && len(w.chunk) > 0 {
 			if w.send(); w.err != nil {
 				return w.err
@@ -345,9 +349,9 @@ func (w *BaselineWriter) send() {
 		return
 	case w.full <- w.chunk:
 	}
-	// At most three buffers: past that the download waits for the disk,
+	// At most maxBuffers buffers: past that the download waits for the disk,
 	// rather than memory filling with chunks the writer has not reached.
-	if w.buffers < 3 {
+	if w.buffers < maxBuffers {
 		select {
 		case w.chunk = <-w.free:
 		default:
