@@ -41,8 +41,6 @@ func (m *Model) status(e *entity) (state, string) {
 			return stateLoading, fmt.Sprintf("loading %d/%d pages", p.Pages, (int(p.Count)+per-1)/per)
 		}
 		return stateLoading, "loading " + plural(p.Pages, "page")
-	case e.Status == model.Tracking && !m.auto && e.method != "":
-		return statePaused, "polling, paused"
 	case e.Status == model.Tracking && !m.auto:
 		return statePaused, "paused"
 	}
@@ -67,8 +65,11 @@ func (m *Model) status(e *entity) (state, string) {
 // statusWord is the words of status, for titles.
 func (m *Model) statusWord(e *entity) string {
 	st, w := m.status(e)
-	if e.method != "" && (st == statePolling || st == statePaused) {
+	switch {
+	case e.method != "" && st == statePolling:
 		w += " · " + e.method
+	case e.method != "" && st == statePaused:
+		w = "polling, paused · " + e.method
 	}
 	return w
 }
