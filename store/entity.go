@@ -246,11 +246,11 @@ type BaselineWriter struct {
 // chunkSize is the size of one stored piece of a baseline before
 // compression: large enough that per-key and per-commit costs vanish,
 // small enough to bound the memory in flight (maxBuffers chunks).
-const chunkSize = 16 << 20
+const chunkSize = 8 << 20
 
-// maxBuffers bounds the chunks in flight (128 MB): enough for the writer
+// maxBuffers bounds the chunks in flight (48 MB): enough for the writer
 // to catch up with bursts of pages without holding the download back.
-const maxBuffers = 8
+const maxBuffers = 6
 
 // StartBaseline begins storing a new baseline of entity. It holds the
 // file open until Commit or Abort.
