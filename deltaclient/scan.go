@@ -186,7 +186,11 @@ func (s *scanner) record() (idVal []byte) {
 		s.expect(':')
 		s.space()
 		vStart := s.i
-		s.value(1)
+		if s.peek() == '"' { // most values are strings: no call to value
+			s.str()
+		} else {
+			s.value(1)
+		}
 		if isID && idVal == nil {
 			idVal, s.watch = s.b[vStart:s.i], true
 		}
@@ -228,7 +232,11 @@ func (s *scanner) value(depth int) {
 			s.space()
 			s.expect(':')
 			s.space()
-			s.value(depth + 1)
+			if s.peek() == '"' {
+				s.str()
+			} else {
+				s.value(depth + 1)
+			}
 			s.space()
 			if s.peek() == ',' {
 				s.i++
@@ -249,7 +257,11 @@ func (s *scanner) value(depth int) {
 			return
 		}
 		for {
-			s.value(depth + 1)
+			if s.peek() == '"' {
+				s.str()
+			} else {
+				s.value(depth + 1)
+			}
 			s.space()
 			if s.peek() == ',' {
 				s.i++
