@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -20,7 +21,11 @@ import (
 func TestMain(m *testing.M) {
 	switch os.Getenv("BLACKBOX_CHILD") {
 	case "":
-		os.Exit(m.Run())
+		code := m.Run()
+		if binary != "" {
+			os.RemoveAll(filepath.Dir(binary))
+		}
+		os.Exit(code)
 	case "raw":
 		n, err := rawDownload(os.Getenv("BLACKBOX_URL"))
 		exit(n, err)
