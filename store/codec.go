@@ -1,9 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"time"
+
+	"github.com/klauspost/compress/s2"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/deltascope/deltascope/model"
 )
@@ -27,7 +32,8 @@ func timeBytes(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, u
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
-// histKey orders a round's changes: round, then position in the round.
+// histKey orders a round's changes: round, then position in the round
+// (in the key index and the overlay), or block number (in the history).
 func histKey(seq, i int) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(seq))
 	return binary.BigEndian.AppendUint32(k, uint32(i))
@@ -148,6 +154,81 @@ func decodeChange(b []byte) (model.Change, error) {
 		c.Fields = append(c.Fields, model.FieldChange{Path: d.str(), Old: clone(d.bytes()), New: clone(d.bytes())})
 	}
 	return c, d.err
+}
+
+// blockChanges is how many changes one history block holds: a round's
+// changes are stored compressed in blocks, so a large round writes a
+// fraction of its JSON, and one change is found by decompressing a block.
+const blockChanges = 256
+
+// encodeBlock returns the stored form of a block of changes: a CRC-32,
+// then the S2-compressed changes, each length-prefixed. raw is scratch.
+func encodeBlock(cs []model.Change, raw []byte) (val, rawOut []byte) {
+	raw = raw[:0]
+	var one []byte
+	for i := range cs {
+		one = appendChange(one[:0], &cs[i])
+		raw = binary.AppendUvarint(raw, uint64(len(one)))
+		raw = append(raw, one...)
+	}
+	val = make([]byte, 4+s2.MaxEncodedLen(len(raw)))
+	enc := s2.Encode(val[4:], raw)
+	binary.BigEndian.PutUint32(val, crc32.ChecksumIEEE(enc))
+	return val[:4+len(enc)], raw
+}
+
+// blockEntries checks and decompresses a stored block into its encoded
+// changes, in order.
+func blockEntries(v []byte) ([][]byte, error) {
+	if len(v) < 4 || binary.BigEndian.Uint32(v) != crc32.ChecksumIEEE(v[4:]) {
+		return nil, errDamaged
+	}
+	raw, err := s2.Decode(nil, v[4:])
+	if err != nil {
+		return nil, errDamaged
+	}
+	var out [][]byte
+	for len(raw) > 0 {
+		n, k := binary.Uvarint(raw)
+		if k <= 0 || uint64(len(raw)-k) < n {
+			return nil, errDamaged
+		}
+		out = append(out, raw[k:k+int(n):k+int(n)])
+		raw = raw[k+int(n):]
+	}
+	return out, nil
+}
+
+// blocks reads changes by round and position, keeping the last block it
+// decompressed (lookups come in runs from one block).
+type blocks struct {
+	hist    *bolt.Bucket
+	key     []byte
+	entries [][]byte
+}
+
+// change returns the encoded change i of round seq.
+func (bc *blocks) change(seq, i int) ([]byte, error) {
+	k := histKey(seq, i/blockChanges)
+	if !bytes.Equal(k, bc.key) {
+		entries, err := blockEntries(bc.hist.Get(k))
+		if err != nil {
+			return nil, err
+		}
+		bc.key, bc.entries = k, entries
+	}
+	if j := i % blockChanges; j < len(bc.entries) {
+		return bc.entries[j], nil
+	}
+	return nil, errDamaged
+}
+
+// position reads a histKey back.
+func position(k []byte) (seq, i int, ok bool) {
+	if len(k) != 12 {
+		return 0, 0, false
+	}
+	return int(binary.BigEndian.Uint64(k)), int(binary.BigEndian.Uint32(k[8:])), true
 }
 
 // recordOf returns a copy of the record an encoded change carries.

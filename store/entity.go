@@ -175,13 +175,21 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	}
 	var entries []model.Entry
 	entries = entries[:0]
-	hist := b.Bucket(bucketHist)
+	bc := &blocks{hist: b.Bucket(bucketHist)}
 	err := b.Bucket(bucketOver).ForEach(func(k, v []byte) error {
 		switch {
 		case len(v) == 0:
 			entries = append(entries, model.Entry{ID: string(k), Removed: true})
 		case v[0] == overInHistory:
-			raw, err := recordOf(hist.Get(v[1:]))
+			seq, i, ok := position(v[1:])
+			if !ok {
+				return errDamaged
+			}
+			enc, err := bc.change(seq, i)
+			if err != nil {
+				return err
+			}
+			raw, err := recordOf(enc)
 			if err != nil {
 				return err
 			}
@@ -527,19 +535,19 @@ func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 	}
 	hist, keys, over := b.Bucket(bucketHist), b.Bucket(bucketKeys), b.Bucket(bucketOver)
 	hist.FillPercent = 1 // appended in key order
-	// bbolt keeps the values until the commit: each change is encoded into
-	// an arena that is only ever appended to (a grown arena leaves the
-	// earlier values in the old one).
-	var arena []byte
-	index := make([][]byte, 0, len(r.Changes))
-	for i := range r.Changes {
-		c := &r.Changes[i]
-		start := len(arena)
-		arena = appendChange(arena, c)
-		if err := hist.Put(histKey(r.Seq, i), arena[start:len(arena):len(arena)]); err != nil {
+	// A round's changes go in compressed blocks; bbolt keeps each block's
+	// value until the commit, so each has memory of its own.
+	var raw []byte
+	for lo := 0; lo < len(r.Changes); lo += blockChanges {
+		var val []byte
+		val, raw = encodeBlock(r.Changes[lo:min(lo+blockChanges, len(r.Changes))], raw)
+		if err := hist.Put(histKey(r.Seq, lo/blockChanges), val); err != nil {
 			return err
 		}
-		index = append(index, keyIndex(c.ID, r.Seq, i))
+	}
+	index := make([][]byte, 0, len(r.Changes))
+	for i := range r.Changes {
+		index = append(index, keyIndex(r.Changes[i].ID, r.Seq, i))
 	}
 	slices.SortFunc(index, bytes.Compare)
 	for _, k := range index {

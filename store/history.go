@@ -48,8 +48,7 @@ func (s *Session) History(f Filter, fn func(*Event) error) error {
 				rounds[seq] = ri
 				return ri, err
 			}
-			add := func(k, v []byte) error {
-				seq := int(binary.BigEndian.Uint64(k))
+			add := func(seq int, v []byte) error {
 				ri, err := round(seq)
 				if err != nil {
 					return err
@@ -66,11 +65,19 @@ func (s *Session) History(f Filter, fn func(*Event) error) error {
 			}
 			hist := b.Bucket(bucketHist)
 			if f.Key != "" {
+				bc := &blocks{hist: hist}
 				prefix := append([]byte(f.Key), 0)
 				c := b.Bucket(bucketKeys).Cursor()
 				for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-					hk := k[len(prefix):]
-					if err := add(hk, hist.Get(hk)); err != nil {
+					seq, i, ok := position(k[len(prefix):])
+					if !ok {
+						return errDamaged
+					}
+					enc, err := bc.change(seq, i)
+					if err != nil {
+						return err
+					}
+					if err := add(seq, enc); err != nil {
 						return err
 					}
 				}
@@ -98,8 +105,18 @@ func (s *Session) History(f Filter, fn func(*Event) error) error {
 			}
 			c := hist.Cursor()
 			for k, v := c.Seek(histKey(start, 0)); k != nil; k, v = c.Next() {
-				if err := add(k, v); err != nil {
+				seq, _, ok := position(k)
+				if !ok {
+					return errDamaged
+				}
+				entries, err := blockEntries(v)
+				if err != nil {
 					return err
+				}
+				for _, enc := range entries {
+					if err := add(seq, enc); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -139,11 +156,17 @@ func (s *Session) Round(entity string, seq int) (*model.Round, error) {
 		c := b.Bucket(bucketHist).Cursor()
 		prefix := u64(uint64(seq))
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			ch, err := decodeChange(v)
+			entries, err := blockEntries(v)
 			if err != nil {
 				return err
 			}
-			r.Changes = append(r.Changes, ch)
+			for _, enc := range entries {
+				ch, err := decodeChange(enc)
+				if err != nil {
+					return err
+				}
+				r.Changes = append(r.Changes, ch)
+			}
 		}
 		return nil
 	})

@@ -22,7 +22,7 @@ import (
 
 // formatVersion is written into every session; a file with another
 // version is refused rather than guessed at.
-const formatVersion = "deltascope-session-2"
+const formatVersion = "deltascope-session-3"
 
 const ext = ".session"
 

@@ -278,3 +278,47 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// A round larger than one history block: every change comes back in
+// order, by round, by key and through the snapshot.
+func TestLargeRoundSpansBlocks(t *testing.T) {
+	t.Parallel()
+	s, err := store.Open(t.TempDir(), "big", "svc", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap := baseline(t, s, "customers", t0, rec("keep", `{"id":"keep"}`))
+	var entries []model.Entry
+	for i := range 600 {
+		entries = append(entries, rec(fmt.Sprintf("r%03d", i), fmt.Sprintf(`{"id":"r%03d","n":%d}`, i, i)))
+	}
+	r := snap.Apply(entries)
+	r.Seq, r.Time = 1, t0.Add(time.Minute)
+	if _, err := s.CommitRound("customers", r, "l", nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Round("customers", 1)
+	if err != nil || len(got.Changes) != 600 {
+		t.Fatalf("round: %d changes, %v", len(got.Changes), err)
+	}
+	for i, c := range got.Changes {
+		if c.ID != fmt.Sprintf("r%03d", i) || string(c.Record) != fmt.Sprintf(`{"id":"r%03d","n":%d}`, i, i) {
+			t.Fatalf("change %d = %s %s", i, c.ID, c.Record)
+		}
+	}
+	for _, id := range []string{"r000", "r255", "r256", "r599"} {
+		var found []string
+		s.History(store.Filter{Key: id}, func(e *store.Event) error { found = append(found, e.ID); return nil })
+		if len(found) != 1 || found[0] != id {
+			t.Errorf("history --key %s: %v", id, found)
+		}
+	}
+	loaded, _, err := s.Load("customers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(records(snap), records(loaded)); d != "" {
+		t.Errorf("snapshot (-want +got):\n%s", d)
+	}
+}
