@@ -226,6 +226,9 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, company
 		return
 	}
 	qo, err := parseQuery(q)
+	if err == nil {
+		err = s.unknownProperty(es, qo.fields())
+	}
 	if err != nil {
 		writeQueryError(w, err)
 		return
@@ -309,6 +312,9 @@ func (s *Server) serveCount(w http.ResponseWriter, r *http.Request, es *entitySe
 		}
 	}
 	flt, err := parseFilter(q["$filter"])
+	if err == nil {
+		err = s.unknownProperty(es, flt.fields())
+	}
 	if err != nil {
 		writeQueryError(w, err)
 		return
