@@ -440,7 +440,7 @@ func (p *poller) fullRead(ctx context.Context) ([]model.Entry, error) {
 		for _, id := range gone {
 			keys[id], _ = p.snap.Get(id)
 		}
-		if err := p.fetch(ctx, gone, keys, changed, &order); err != nil {
+		if err := p.fetch(ctx, p.t.URL, gone, keys, changed, &order); err != nil {
 			var he *deltaclient.HTTPError
 			if !errors.As(err, &he) || !rejected(he) {
 				return nil, err
@@ -453,8 +453,13 @@ func (p *poller) fullRead(ctx context.Context) ([]model.Entry, error) {
 			}
 		}
 		gone = still
+		left, err := p.leftFilter(ctx, gone, keys)
+		if err != nil {
+			return nil, err
+		}
+		return p.entries(changed, order, gone, left), nil
 	}
-	return p.entries(changed, order, gone), nil
+	return p.entries(changed, order, gone, nil), nil
 }
 
 func (p *poller) count(res *deltaclient.Result) {
@@ -490,7 +495,7 @@ func (p *poller) modified(ctx context.Context) ([]model.Entry, error) {
 	}
 	every := max(1, p.t.ScanEvery)
 	if st.Rounds%every != 0 {
-		return p.entries(changed, order, nil), nil
+		return p.entries(changed, order, nil, nil), nil
 	}
 	// The set's /$count first: when it is what the snapshot and the
 	// records just read add up to, nothing was deleted and the key scan
@@ -511,7 +516,7 @@ func (p *poller) modified(ctx context.Context) ([]model.Entry, error) {
 				}
 			}
 			if n == want {
-				return p.entries(changed, order, nil), nil
+				return p.entries(changed, order, nil, nil), nil
 			}
 		case errors.As(err, &he) && (rejected(he) || he.Status == http.StatusNotFound):
 			st.NoCount = true
@@ -601,7 +606,7 @@ func (p *poller) fetchAndFinish(ctx context.Context, changed map[string][]byte, 
 		// So many to fetch that reading the whole set costs less.
 		return p.fullRead(ctx)
 	}
-	if err := p.fetch(ctx, ids, keys, changed, &order); err != nil {
+	if err := p.fetch(ctx, p.t.URL, ids, keys, changed, &order); err != nil {
 		return nil, err
 	}
 	if p.st.Method == MethodModified {
@@ -615,13 +620,17 @@ func (p *poller) fetchAndFinish(ctx context.Context, changed map[string][]byte, 
 			gone = append(gone, id)
 		}
 	}
-	return p.entries(changed, order, gone), nil
+	left, err := p.leftFilter(ctx, gone, keys)
+	if err != nil {
+		return nil, err
+	}
+	return p.entries(changed, order, gone, left), nil
 }
 
 // entries turns what a round read into entries: records new or different
 // from the snapshot (re-read records that did not change give nothing),
 // then the deletions.
-func (p *poller) entries(changed map[string][]byte, order []string, gone []string) []model.Entry {
+func (p *poller) entries(changed map[string][]byte, order []string, gone []string, left map[string]bool) []model.Entry {
 	var out []model.Entry
 	for _, id := range order {
 		raw := changed[id]
@@ -631,9 +640,38 @@ func (p *poller) entries(changed map[string][]byte, order []string, gone []strin
 		out = append(out, model.Entry{ID: id, Raw: raw})
 	}
 	for _, id := range gone {
-		out = append(out, model.Entry{ID: id, Removed: true, Reason: model.ReasonDeleted})
+		reason := model.ReasonDeleted
+		if left[id] {
+			reason = model.ReasonChanged
+		}
+		out = append(out, model.Entry{ID: id, Removed: true, Reason: reason})
 	}
 	return out
+}
+
+// leftFilter returns which of gone still exist but no longer match the
+// user's $filter: a delta round reports those with reason changed, not
+// deleted, and so does a poll round. They are fetched by key without the
+// filter; nil when the URL has no $filter.
+func (p *poller) leftFilter(ctx context.Context, gone []string, keys map[string][]byte) (map[string]bool, error) {
+	base := withoutFilter(p.t.URL)
+	if len(gone) == 0 || base == p.t.URL || len(p.st.KeyFields) == 0 || len(gone) > maxFetch {
+		return nil, nil
+	}
+	found := map[string][]byte{}
+	var order []string
+	if err := p.fetch(ctx, base, gone, keys, found, &order); err != nil {
+		var he *deltaclient.HTTPError
+		if errors.As(err, &he) && rejected(he) {
+			return nil, nil // cannot tell: deleted, as before
+		}
+		return nil, err
+	}
+	left := make(map[string]bool, len(found))
+	for id := range found {
+		left[id] = true
+	}
+	return left, nil
 }
 
 // collect reads u, all pages, into records by id, in the order first seen.
@@ -695,7 +733,7 @@ func (p *poller) scan(ctx context.Context, stamp string) (*scanResult, error) {
 
 // fetch reads the records ids by key, batched, into changed. keys holds
 // a row of each id with its key properties.
-func (p *poller) fetch(ctx context.Context, ids []string, keys map[string][]byte, changed map[string][]byte, order *[]string) error {
+func (p *poller) fetch(ctx context.Context, base string, ids []string, keys map[string][]byte, changed map[string][]byte, order *[]string) error {
 	for len(ids) > 0 {
 		switch p.st.Fetch {
 		case "", "in", "or":
@@ -706,7 +744,7 @@ func (p *poller) fetch(ctx context.Context, ids []string, keys map[string][]byte
 			} else {
 				expr = p.inFilter(ids[:n], keys)
 			}
-			u := queryURL(p.t.URL, expr, withFields(userSelect(p.t.URL), p.st.KeyFields), "")
+			u := queryURL(base, expr, withFields(userSelect(base), p.st.KeyFields), "")
 			err := p.collect(ctx, u, changed, order)
 			var he *deltaclient.HTTPError
 			if errors.As(err, &he) && rejected(he) {
@@ -725,7 +763,7 @@ func (p *poller) fetch(ctx context.Context, ids []string, keys map[string][]byte
 			if len(ids) > maxOneByOne {
 				return &deltaclient.HTTPError{Status: http.StatusNotImplemented, Message: fmt.Sprintf("%d records to fetch one by one; reading the whole set instead", len(ids))}
 			}
-			u := queryURL(p.t.URL, p.keyExpr(keys[ids[0]]), withFields(userSelect(p.t.URL), p.st.KeyFields), "")
+			u := queryURL(base, p.keyExpr(keys[ids[0]]), withFields(userSelect(base), p.st.KeyFields), "")
 			if err := p.collect(ctx, u, changed, order); err != nil {
 				return err
 			}

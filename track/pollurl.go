@@ -104,3 +104,29 @@ func countURL(raw string) string {
 	}
 	return out
 }
+
+// withoutFilter is raw without the user's $filter (raw itself when it has
+// none).
+func withoutFilter(raw string) string {
+	base, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return raw
+	}
+	var keep []string
+	dropped := false
+	for _, part := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		if name, _ := url.PathUnescape(k); name == "$filter" {
+			dropped = true
+			continue
+		}
+		keep = append(keep, part)
+	}
+	if !dropped {
+		return raw
+	}
+	if len(keep) == 0 {
+		return base
+	}
+	return base + "?" + strings.Join(keep, "&")
+}
