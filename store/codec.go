@@ -231,6 +231,18 @@ func position(k []byte) (seq, i int, ok bool) {
 	return int(binary.BigEndian.Uint64(k)), int(binary.BigEndian.Uint32(k[8:])), true
 }
 
+// idOf reads the record id and kind of an encoded change.
+func idOf(b []byte) (string, model.Kind, error) {
+	d := dec{b: b}
+	kind := model.Kind(d.uint())
+	d.uint()
+	id := d.str()
+	if d.err != nil || id == "" {
+		return "", 0, errDamaged
+	}
+	return id, kind, nil
+}
+
 // recordOf returns a copy of the record an encoded change carries.
 func recordOf(b []byte) ([]byte, error) {
 	if b == nil {

@@ -25,6 +25,14 @@ type State struct {
 	Seq     int       `json:"seq"`     // the last committed round; 0: only the baseline
 	Since   time.Time `json:"since"`   // the time of that round, or of the baseline
 	Records int       `json:"records"` // records in the stored snapshot
+	// Base is the last round the stored baseline holds: the overlay only
+	// ever holds rounds after it.
+	Base int `json:"base"`
+	// Indexed is the last round whose key index (and, past Base, overlay)
+	// entries are written. They are written after the round's commit, by
+	// a transaction of their own; rounds past Indexed are read from their
+	// history blocks instead (see indexRounds).
+	Indexed int `json:"indexed"`
 	// Poll is the poll state of an entity followed without delta links,
 	// as the tracker encodes it; the store keeps it as given.
 	Poll json.RawMessage `json:"poll,omitempty"`
@@ -199,6 +207,27 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 		default:
 			return errDamaged
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Rounds committed but not yet in the overlay are replayed from their
+	// history, oldest first: the last change of a record wins.
+	err = eachChange(b.Bucket(bucketHist), max(st.Base, st.Indexed)+1, st.Seq, func(_, _ int, enc []byte) error {
+		id, kind, err := idOf(enc)
+		if err != nil {
+			return err
+		}
+		if kind == model.Deleted {
+			entries = append(entries, model.Entry{ID: id, Removed: true})
+			return nil
+		}
+		raw, err := recordOf(enc)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, model.Entry{ID: id, Raw: raw})
 		return nil
 	})
 	if err != nil {
@@ -456,7 +485,7 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 		return w.s.db.Update(func(tx *bolt.Tx) error {
 			b := entityBucket(tx, w.entity)
 			old := readState(b)
-			st = State{Gen: w.gen, Link: link, Seq: old.Seq, Since: at, Records: records}
+			st = State{Gen: w.gen, Link: link, Seq: old.Seq, Since: at, Records: records, Indexed: old.Indexed}
 			if old.Gen > 0 {
 				if err := b.DeleteBucket(baseName(old.Gen)); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 					return err
@@ -471,13 +500,17 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 			if r != nil {
 				st.Seq++
 				r.Seq, st.Since = st.Seq, r.Time
-				if err := putRound(b, r, false); err != nil {
+				if err := putRound(b, r); err != nil {
 					return err
 				}
 			}
+			st.Base = st.Seq
 			return writeState(b, st)
 		})
 	})
+	if err == nil && st.Indexed < st.Seq {
+		w.s.indexLater()
+	}
 	return st, err
 }
 
@@ -511,7 +544,7 @@ func (s *Session) CommitRound(entity string, r *model.Round, link string, poll j
 		if !st.Baselined() || r.Seq != st.Seq+1 {
 			return fmt.Errorf("session store: %s round %d does not follow stored round %d", entity, r.Seq, st.Seq)
 		}
-		if err := putRound(b, r, true); err != nil {
+		if err := putRound(b, r); err != nil {
 			return err
 		}
 		st.Seq, st.Link, st.Since, st.Records = r.Seq, link, r.Time, r.Records
@@ -520,48 +553,88 @@ func (s *Session) CommitRound(entity string, r *model.Round, link string, poll j
 		}
 		return writeState(b, st)
 	})
+	if err == nil {
+		s.indexLater()
+	}
 	return st, err
 }
 
-// putRound writes a round's history, and with records its changes to the
-// snapshot (a re-baseline writes a whole new baseline instead).
+// putRound writes a round and its history: each change once, in
+// compressed blocks. The key index and the overlay follow in a
+// transaction of their own (indexRounds): a round is committed, and can
+// be shown, once its history is.
+func putRound(b *bolt.Bucket, r *model.Round) error {
+	if err := b.Bucket(bucketRounds).Put(u64(uint64(r.Seq)), encodeRound(r)); err != nil {
+		return err
+	}
+	hist := b.Bucket(bucketHist)
+	hist.FillPercent = 1 // appended in key order
+	// Blocks are encoded by two goroutines (both cores) while bbolt takes
+	// them in order; bbolt keeps each block's value until the commit, so
+	// each has memory of its own.
+	n := (len(r.Changes) + blockChanges - 1) / blockChanges
+	vals := make([]chan []byte, n)
+	for i := range vals {
+		vals[i] = make(chan []byte, 1)
+	}
+	const workers = 2
+	for w := 0; w < workers; w++ {
+		go func() {
+			var raw []byte
+			for blk := w; blk < n; blk += workers {
+				lo := blk * blockChanges
+				var val []byte
+				val, raw = encodeBlock(r.Changes[lo:min(lo+blockChanges, len(r.Changes))], raw)
+				vals[blk] <- val
+			}
+		}()
+	}
+	var err error
+	for blk := range vals {
+		val := <-vals[blk] // every block is received, so no encoder is left waiting
+		if err == nil {
+			err = hist.Put(histKey(r.Seq, blk), val)
+		}
+	}
+	return err
+}
+
+// indexRounds writes the key index entries of rounds st.Indexed+1 to
+// st.Seq, and for those past st.Base the overlay (each changed record's
+// latest change), reading the changes from their history blocks.
 //
 // Keys go in in ascending order per bucket: bbolt keeps a transaction's
 // new keys in memory nodes until the commit, and random inserts into one
 // node cost a copy of its tail each, quadratic over a large round.
-func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
-	if err := b.Bucket(bucketRounds).Put(u64(uint64(r.Seq)), encodeRound(r)); err != nil {
-		return err
-	}
-	hist, keys, over := b.Bucket(bucketHist), b.Bucket(bucketKeys), b.Bucket(bucketOver)
-	hist.FillPercent = 1 // appended in key order
-	// A round's changes go in compressed blocks; bbolt keeps each block's
-	// value until the commit, so each has memory of its own.
-	var raw []byte
-	for lo := 0; lo < len(r.Changes); lo += blockChanges {
-		var val []byte
-		val, raw = encodeBlock(r.Changes[lo:min(lo+blockChanges, len(r.Changes))], raw)
-		if err := hist.Put(histKey(r.Seq, lo/blockChanges), val); err != nil {
+func indexRounds(b *bolt.Bucket, st *State) error {
+	var index [][]byte
+	last := map[string][]byte{} // id -> overlay value
+	err := eachChange(b.Bucket(bucketHist), st.Indexed+1, st.Seq, func(seq, i int, enc []byte) error {
+		id, kind, err := idOf(enc)
+		if err != nil {
 			return err
 		}
-	}
-	index := make([][]byte, 0, len(r.Changes))
-	for i := range r.Changes {
-		index = append(index, keyIndex(r.Changes[i].ID, r.Seq, i))
+		index = append(index, keyIndex(id, seq, i))
+		if seq > st.Base {
+			if kind == model.Deleted {
+				last[id] = nil
+			} else {
+				// The record is in the history already: point at it
+				// rather than write it twice.
+				last[id] = append([]byte{overInHistory}, histKey(seq, i)...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	slices.SortFunc(index, bytes.Compare)
+	keys, over := b.Bucket(bucketKeys), b.Bucket(bucketOver)
 	for _, k := range index {
 		if err := keys.Put(k, nil); err != nil {
 			return err
 		}
-	}
-	if !records {
-		return nil
-	}
-	// The last change of each record is what the snapshot holds.
-	last := make(map[string]int, len(r.Changes))
-	for i := range r.Changes {
-		last[r.Changes[i].ID] = i
 	}
 	ids := make([]string, 0, len(last))
 	for id := range last {
@@ -569,18 +642,73 @@ func putRound(b *bolt.Bucket, r *model.Round, records bool) error {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		c := &r.Changes[last[id]]
-		var err error
-		if c.Kind == model.Deleted {
-			err = over.Put([]byte(id), nil)
-		} else {
-			// The record is in the history already: point at it rather
-			// than write it twice.
-			err = over.Put([]byte(id), append([]byte{overInHistory}, histKey(r.Seq, last[id])...))
-		}
-		if err != nil {
+		if err := over.Put([]byte(id), last[id]); err != nil {
 			return err
 		}
 	}
+	st.Indexed = st.Seq
 	return nil
+}
+
+// eachChange calls fn for every stored change of rounds from to to,
+// in order, with its round and position; enc aliases the block.
+func eachChange(hist *bolt.Bucket, from, to int, fn func(seq, i int, enc []byte) error) error {
+	if from > to {
+		return nil
+	}
+	c := hist.Cursor()
+	for k, v := c.Seek(histKey(from, 0)); k != nil; k, v = c.Next() {
+		seq, blk, ok := position(k)
+		if !ok {
+			return errDamaged
+		}
+		if seq > to {
+			return nil
+		}
+		entries, err := blockEntries(v)
+		if err != nil {
+			return err
+		}
+		for j, enc := range entries {
+			if err := fn(seq, blk*blockChanges+j, enc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// indexLater writes the key index and overlay of committed rounds in a
+// goroutine, one transaction for whatever rounds are waiting; Close
+// waits for it. A process killed first leaves them to the next one (Load
+// and History read unindexed rounds from their history).
+func (s *Session) indexLater() {
+	s.imu.Lock()
+	if s.indexing || s.noIndex {
+		s.imu.Unlock()
+		return
+	}
+	s.indexing = true
+	s.imu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.imu.Lock()
+		s.indexing = false
+		s.imu.Unlock()
+		// An error here leaves the rounds unindexed, which every reader
+		// handles; the next commit tries again.
+		_ = s.update(func(tx *bolt.Tx) error {
+			return eachEntity(tx, func(_ string, b *bolt.Bucket) error {
+				st := readState(b)
+				if st.Indexed >= st.Seq {
+					return nil
+				}
+				if err := indexRounds(b, &st); err != nil {
+					return err
+				}
+				return writeState(b, st)
+			})
+		})
+	}()
 }

@@ -81,7 +81,15 @@ func (s *Session) History(f Filter, fn func(*Event) error) error {
 						return err
 					}
 				}
-				return nil
+				// Rounds committed but not yet indexed: their blocks.
+				st := readState(b)
+				return eachChange(hist, st.Indexed+1, st.Seq, func(seq, _ int, enc []byte) error {
+					id, _, err := idOf(enc)
+					if err != nil || id != f.Key {
+						return err
+					}
+					return add(seq, enc)
+				})
 			}
 			// Rounds are numbered in time order: skip to the first one
 			// after Since without reading the changes before it.

@@ -22,7 +22,7 @@ import (
 
 // formatVersion is written into every session; a file with another
 // version is refused rather than guessed at.
-const formatVersion = "deltascope-session-3"
+const formatVersion = "deltascope-session-4"
 
 const ext = ".session"
 
@@ -135,6 +135,11 @@ type Session struct {
 	mu      sync.Mutex // one transaction at a time, across entities
 	db      *bolt.DB   // open while baselines are being written, else nil
 	writers int        // baseline writers using db
+
+	imu      sync.Mutex     // guards indexing
+	indexing bool           // an indexLater goroutine is about to start
+	noIndex  bool           // tests: leave rounds unindexed, as after a kill
+	wg       sync.WaitGroup // indexLater goroutines
 }
 
 // Path is the file of session name in dir.
@@ -214,6 +219,7 @@ func OpenReadOnly(dir, name string) (*Session, error) {
 
 // Close releases the session's lock.
 func (s *Session) Close() error {
+	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.db != nil {
