@@ -35,6 +35,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/$metadata":
 		s.serveMetadata(w)
 	case path == "/companies":
+		if k := systemOption(r); k != "" {
+			writeError(w, http.StatusNotImplemented, "NotImplemented", "the query option "+k+" on companies is not implemented by the demo service")
+			return
+		}
 		s.serveCompanies(w, base)
 	case strings.HasPrefix(path, "/companies("):
 		rest := path[len("/companies("):]
@@ -54,7 +58,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The service document lists each set at the root, as Business
 		// Central does; there it is the first company's.
 		name := strings.TrimPrefix(path, "/")
-		if set, _ := strings.CutSuffix(name, "/$count"); !strings.Contains(set, "/") && s.companies[0].sets[set] != nil {
+		if set, _ := strings.CutSuffix(name, "/$count"); !strings.Contains(set, "/") && s.companies[0].sets[setName(set)] != nil {
 			s.serveSet(w, r, base, s.companies[0], name)
 			return
 		}
@@ -64,6 +68,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveSet answers a set of company c, or its /$count.
 func (s *Server) serveSet(w http.ResponseWriter, r *http.Request, base string, c *company, set string) {
+	if name, key, ok := keySegment(set); ok && c.sets[name] != nil {
+		s.serveByKey(w, r, fmt.Sprintf("%s/companies(%s)", base, c.id), c.sets[name], key)
+		return
+	}
 	set, count := strings.CutSuffix(set, "/$count")
 	es := c.sets[set]
 	if es == nil {
