@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -136,7 +136,7 @@ func (s *Session) Load(entity string) (*model.Snapshot, State, error) {
 			return &NotFoundError{What: fmt.Sprintf("session %s holds no baseline of %q yet", s.Name, entity)}
 		}
 		var err error
-		snap, err = loadSnapshot(b, st)
+		snap, err = loadSnapshot(filepath.Dir(s.Path), b, st)
 		return err
 	})
 	if err != nil {
@@ -152,28 +152,21 @@ const (
 	overInHistory = 2
 )
 
-func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
+func loadSnapshot(dir string, b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	base := b.Bucket(baseName(st.Gen))
 	if base == nil {
 		return nil, errDamaged
 	}
 	snap := model.NewSnapshot(st.Records)
-	// A goroutine checks and decompresses the chunks while this one puts
-	// their records into the snapshot: both cores work on a resume. The
-	// transaction is only used by the decoding goroutine until it ends.
+	// A goroutine reads, checks and decompresses the chunks while this
+	// one puts their records into the snapshot: both cores work on a
+	// resume. The transaction is only used by the reading goroutine
+	// until it ends.
 	batches := make(chan []model.Entry, 2)
 	var derr error
 	go func() {
 		defer close(batches)
-		derr = base.ForEach(func(_, chunk []byte) error {
-			entries, err := decodeChunk(chunk)
-			if err != nil {
-				return err
-			}
-			dropPages(chunk)
-			batches <- entries
-			return nil
-		})
+		derr = readBase(dir, base, func(entries []model.Entry) { batches <- entries })
 	}()
 	for entries := range batches {
 		snap.Add(entries)
@@ -237,14 +230,11 @@ func loadSnapshot(b *bolt.Bucket, st State) (*model.Snapshot, error) {
 	return snap, nil
 }
 
-// decodeChunk checks and decompresses one stored piece of a baseline. The
+// decodeRecords decompresses one checked piece of a baseline. The
 // records and their ids share one allocation, the decompressed chunk: a
 // million small allocations would cost more than the records' bytes.
-func decodeChunk(chunk []byte) ([]model.Entry, error) {
-	if len(chunk) < 4 || binary.BigEndian.Uint32(chunk) != crc32.ChecksumIEEE(chunk[4:]) {
-		return nil, errDamaged
-	}
-	own, err := s2.Decode(nil, chunk[4:])
+func decodeRecords(compressed []byte) ([]model.Entry, error) {
+	own, err := s2.Decode(nil, compressed)
 	if err != nil {
 		return nil, errDamaged
 	}
@@ -278,6 +268,7 @@ type BaselineWriter struct {
 	closed bool
 	// buffers counts the chunk buffers made; they go round through free.
 	buffers int
+	file    *baseAppender // the baseline file, written by the goroutine
 }
 
 // chunkSize is the size of one stored piece of a baseline before
@@ -331,6 +322,14 @@ func (s *Session) StartBaseline(entity string) (*BaselineWriter, error) {
 			return err
 		})
 	})
+	if err == nil {
+		keep := ""
+		if w.gen > 1 {
+			keep = filepath.Base(s.baseFile(entity, w.gen-1))
+		}
+		s.removeStaleBases(entity, keep)
+		w.file, err = createBase(s.baseFile(entity, w.gen))
+	}
 	if err != nil {
 		s.release()
 		return nil, err
@@ -405,41 +404,18 @@ func (w *BaselineWriter) send() {
 	}
 }
 
-// write commits chunks as they come, compressed, one transaction each.
+// write appends chunks to the baseline file as they come, compressed.
 func (w *BaselineWriter) write() {
-	// One buffer, reused, holds each chunk's checksum and compressed bytes
-	// (bbolt has copied it by the time Update returns): a new one per
-	// chunk would leave a baseline's size in garbage behind.
-	var packed []byte
-	n := uint64(0)
 	for chunk := range w.full {
-		if need := 4 + s2.MaxEncodedLen(len(chunk)); cap(packed) < need {
-			packed = make([]byte, need)
-		}
-		enc := s2.Encode(packed[4:cap(packed)], chunk)
-		// A checksum ahead of the compressed bytes: a damaged file is
-		// reported, never loaded as records.
-		binary.BigEndian.PutUint32(packed, crc32.ChecksumIEEE(enc))
-		packed = packed[:4+len(enc)]
-		w.s.mu.Lock()
-		err := guard(w.s.Path, func() error {
-			return w.s.db.Update(func(tx *bolt.Tx) error {
-				base := entityBucket(tx, w.entity).Bucket(baseName(w.gen))
-				base.FillPercent = 1 // keys only ever grow
-				return base.Put(u64(n), packed)
-			})
-		})
-		w.s.mu.Unlock()
-		n++
-		if err != nil {
-			w.done <- err
+		if err := w.file.add(chunk); err != nil {
+			w.done <- fmt.Errorf("session store: %w", err)
 			for range w.full { // let send return
 			}
 			return
 		}
 		w.free <- chunk[:0] // room for every buffer there is
 	}
-	w.done <- nil
+	w.done <- w.file.finish()
 }
 
 // wait sends the last chunk and waits for the writer to store it.
@@ -476,14 +452,19 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 	}
 	defer w.finish()
 	if err := w.wait(); err != nil {
+		w.file.abort()
 		return State{}, err
 	}
+	name := filepath.Base(w.file.f.Name())
 	w.s.mu.Lock()
 	defer w.s.mu.Unlock()
 	var st State
 	err := guard(w.s.Path, func() error {
 		return w.s.db.Update(func(tx *bolt.Tx) error {
 			b := entityBucket(tx, w.entity)
+			if err := recordBase(b.Bucket(baseName(w.gen)), name, w.file.size, w.file.chunks); err != nil {
+				return err
+			}
 			old := readState(b)
 			st = State{Gen: w.gen, Link: link, Seq: old.Seq, Since: at, Records: records, Indexed: old.Indexed}
 			if old.Gen > 0 {
@@ -508,10 +489,15 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 			return writeState(b, st)
 		})
 	})
-	if err == nil && st.Indexed < st.Seq {
+	if err != nil {
+		return st, err
+	}
+	// The old generation's file goes once the new one is committed.
+	w.s.removeStaleBases(w.entity, name)
+	if st.Indexed < st.Seq {
 		w.s.indexLater()
 	}
-	return st, err
+	return st, nil
 }
 
 // Abort drops a baseline that did not complete; what it stored so far is
@@ -519,6 +505,7 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 func (w *BaselineWriter) Abort() {
 	if !w.closed {
 		w.wait()
+		w.file.abort()
 		w.finish()
 	}
 }

@@ -22,7 +22,7 @@ import (
 
 // formatVersion is written into every session; a file with another
 // version is refused rather than guessed at.
-const formatVersion = "deltascope-session-4"
+const formatVersion = "deltascope-session-5"
 
 const ext = ".session"
 
@@ -166,6 +166,9 @@ func Open(dir, name, service string, fresh bool) (*Session, error) {
 		if err := os.Remove(s.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.Close()
 			return nil, fmt.Errorf("session store: %w", err)
+		}
+		for _, f := range baseFiles(s.Path) {
+			os.Remove(f)
 		}
 	}
 	err = s.update(func(tx *bolt.Tx) error {
@@ -318,8 +321,10 @@ func List(dir string) ([]Summary, error) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ext)
 		sum := Summary{Name: name}
-		if fi, err := os.Stat(f); err == nil {
-			sum.Size = fi.Size()
+		for _, f := range append(baseFiles(f), f) {
+			if fi, err := os.Stat(f); err == nil {
+				sum.Size += fi.Size()
+			}
 		}
 		s, err := OpenReadOnly(dir, name)
 		if err != nil {
@@ -365,5 +370,8 @@ func Remove(dir, name string) error {
 		release(lock)
 		os.Remove(p + ".lock")
 	}()
+	for _, f := range baseFiles(p) {
+		os.Remove(f)
+	}
 	return os.Remove(p)
 }

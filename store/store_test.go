@@ -170,10 +170,24 @@ func TestKilledBaselineLeavesTheOldOne(t *testing.T) {
 	w.Add([]model.Entry{rec("b", `{"id":"b"}`)})
 	w.Abort()
 	snap, st, err := s.Load("items")
-	if err != nil || snap.Len() != 1 || st.Gen != 1 {
+	if err != nil {
+		t.Fatalf("after an aborted re-baseline: %v", err)
+	}
+	if snap.Len() != 1 || st.Gen != 1 {
 		t.Fatalf("after an aborted re-baseline: %v records, state %+v, %v", snap.Len(), st, err)
 	}
+	// A replaced baseline's file goes with it; sessions rm takes them all.
+	baseline(t, s, "items", t0, rec("c", `{"id":"c"}`))
+	if bases, _ := filepath.Glob(store.Path(dir, "s") + ".base.*"); len(bases) != 1 || !strings.HasSuffix(bases[0], ".2") {
+		t.Errorf("baseline files after a re-baseline: %v", bases)
+	}
 	s.Close()
+	if err := store.Remove(dir, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Errorf("left after sessions rm: %v", left)
+	}
 }
 
 func TestCorruptAndIncompatibleStores(t *testing.T) {
@@ -207,7 +221,12 @@ func TestCorruptAndIncompatibleStores(t *testing.T) {
 	}
 	baseline(t, s, "customers", t0, rec("1", `{"id":"1","name":"`+string(noise)+`"}`))
 	s.Close()
-	p := store.Path(dir, "torn")
+	// The records are in the baseline file beside the session's.
+	bases, _ := filepath.Glob(store.Path(dir, "torn") + ".base.*")
+	if len(bases) != 1 {
+		t.Fatalf("baseline files: %v", bases)
+	}
+	p := bases[0]
 	b, _ := os.ReadFile(p)
 	i := bytes.Index(b, noise[4000:4100])
 	if i < 0 {
@@ -222,6 +241,16 @@ func TestCorruptAndIncompatibleStores(t *testing.T) {
 	}
 	if !errors.As(err, &ce) {
 		t.Errorf("damaged record: %v, want a CorruptError", err)
+	}
+	// A baseline file gone missing.
+	os.Remove(p)
+	s, err = store.Open(dir, "torn", "", false)
+	if err == nil {
+		_, _, err = s.Load("customers")
+		s.Close()
+	}
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing baseline file: %v, want a CorruptError", err)
 	}
 }
 
