@@ -110,6 +110,15 @@ func mergeDiff(old, entry []byte, fields []FieldChange) ([]byte, []FieldChange) 
 	if bytes.Equal(old, entry) {
 		return entry, fields
 	}
+	if out, ok := diffAligned(old, entry, fields); ok {
+		return entry, out
+	}
+	return mergeDiffMembers(old, entry, fields)
+}
+
+// mergeDiffMembers is mergeDiff by members looked up by name, for entries
+// whose members are not the old record's in the same order.
+func mergeDiffMembers(old, entry []byte, fields []FieldChange) ([]byte, []FieldChange) {
 	var buf [32]member
 	om := members(old, buf[:0])
 	var nbuf [32]member
@@ -151,4 +160,49 @@ func mergeDiff(old, entry []byte, fields []FieldChange) ([]byte, []FieldChange) 
 	// A partial entry changes only the fields it carries; the merged
 	// record's other fields are the old ones.
 	return append(out, '}'), diffMembers(fields, "", om, nm, false)
+}
+
+// diffAligned is mergeDiff for the common case of a full entry listing the
+// old record's members in the same order: it walks both records in step,
+// and where the entry's member (with the byte after it) stands in the old
+// record byte for byte at the same point, the old member is not parsed at
+// all: from one member boundary, equal bytes read as equal members. It
+// reports false, having appended nothing, when the names part ways or
+// either record ends first; the general walk then decides.
+func diffAligned(old, entry []byte, fields []FieldChange) ([]FieldChange, bool) {
+	start := len(fields)
+	i, j := rawjson.ObjectStart(entry), rawjson.ObjectStart(old)
+	if i < 0 || j < 0 {
+		return fields, false
+	}
+	for {
+		name, value, ni := rawjson.NextMember(entry, i)
+		if name == nil {
+			oname, _, oj := rawjson.NextMember(old, j)
+			if oname != nil || ni >= len(entry) || entry[ni] != '}' || oj >= len(old) || old[oj] != '}' {
+				return fields[:start], false
+			}
+			return fields, true
+		}
+		// Same bytes, the delimiter after the value included (so a
+		// number is not a prefix of a longer one): the same member.
+		if n := ni - i + 1; ni < len(entry) && j+n <= len(old) && bytes.Equal(entry[i:ni+1], old[j:j+n]) {
+			i, j = ni, j+n-1
+			continue
+		}
+		oname, ovalue, oj := rawjson.NextMember(old, j)
+		if !bytes.Equal(oname, name) {
+			return fields[:start], false
+		}
+		i, j = ni, oj
+		if isControl(name) || bytes.Equal(ovalue, value) {
+			continue
+		}
+		path := rawjson.Unquote(name)
+		if rawjson.IsObject(ovalue) && rawjson.IsObject(value) {
+			fields = diffInto(fields, path+".", ovalue, value)
+			continue
+		}
+		fields = append(fields, FieldChange{Path: path, Old: ovalue, New: value})
+	}
 }

@@ -212,3 +212,42 @@ func skipSpace(b []byte, i int) int {
 	}
 	return i
 }
+
+// ObjectStart returns the index just past the '{' that opens obj, or -1
+// when obj is not an object.
+func ObjectStart(obj []byte) int {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return -1
+	}
+	return i + 1
+}
+
+// NextMember reads the member that follows position i of an object, where
+// i is just past its '{' (ObjectStart) or just past a member's value. It
+// returns the member's quoted name, its raw value and the index just past
+// the value. At the object's end, or on input it cannot read, name is nil
+// and next is where it stopped (at the '}' when the object ended).
+func NextMember(obj []byte, i int) (name, value []byte, next int) {
+	i = skipSpace(obj, i)
+	if i < len(obj) && obj[i] == ',' {
+		i = skipSpace(obj, i+1)
+	}
+	if i >= len(obj) || obj[i] != '"' {
+		return nil, nil, i
+	}
+	end := skipString(obj, i)
+	if end < 0 {
+		return nil, nil, i
+	}
+	j := skipSpace(obj, end)
+	if j >= len(obj) || obj[j] != ':' {
+		return nil, nil, i
+	}
+	j = skipSpace(obj, j+1)
+	vend := SkipValue(obj, j)
+	if vend < 0 {
+		return nil, nil, i
+	}
+	return obj[i:end], obj[j:vend], vend
+}
