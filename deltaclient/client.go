@@ -127,6 +127,16 @@ func (c *Client) Delta(ctx context.Context, deltaLink string, progress func(Prog
 	return c.run(ctx, deltaLink, modeDelta, progress, nil)
 }
 
+// DeltaPages is Delta handing each page's entries to page as it arrives
+// (the Result then holds no Entries), so a caller can apply a page while
+// the next one is fetched and decoded. On error what page received is an
+// incomplete round that must be undone. As with BaselinePages, the slice
+// page receives is reused once page returns: keep its entries, not the
+// slice.
+func (c *Client) DeltaPages(ctx context.Context, deltaLink string, progress func(Progress), page func([]Entry)) (*Result, error) {
+	return c.run(ctx, deltaLink, modeDelta, progress, page)
+}
+
 // runMode is what a chain of pages is for.
 type runMode uint8
 

@@ -77,17 +77,58 @@ type Round struct {
 // entries for known records are merged into them (a partial entry keeps
 // the fields it omits) and their changed fields listed.
 func (s *Snapshot) Apply(entries []Entry) *Round {
-	r := &Round{Changes: make([]Change, 0, len(entries))}
-	// Per record touched: did it exist before the round, does it now, and
-	// was every entry for it a removal. One map lookup each way.
-	const (
-		before = 1 << iota
-		after
-		updated
-	)
-	seen := make(map[string]uint8, len(entries))
-	order := make([]string, 0, len(entries))
-	var fields []FieldChange // the round's field changes, in shared arrays
+	a := s.begin(len(entries), false)
+	a.Add(entries)
+	return a.Finish()
+}
+
+// Per record touched by a round: did it exist before the round, does it
+// now, and was every entry for it a removal.
+const (
+	stBefore = 1 << iota
+	stAfter
+	stUpdated
+)
+
+// Applier applies one delta round page by page, so a round's first pages
+// are applied while its later ones are still being fetched and decoded.
+// Until Finish, Rollback puts the snapshot back as it was before Begin: a
+// round that fails part way changes nothing. The snapshot must not be
+// changed otherwise while an Applier is open.
+type Applier struct {
+	s      *Snapshot
+	r      *Round
+	seen   map[string]uint8
+	order  []string
+	fields []FieldChange // the round's field changes, in shared arrays
+	staged bool
+	undo   []undo
+}
+
+// undo is what Rollback needs to reverse one change.
+type undo struct {
+	kind Kind
+	pos  int32
+	h    uint32
+	rec  rec // the record as it was (updates, removals)
+}
+
+// Begin opens a staged round; n is about how many entries it will have.
+func (s *Snapshot) Begin(n int) *Applier { return s.begin(n, true) }
+
+func (s *Snapshot) begin(n int, staged bool) *Applier {
+	return &Applier{
+		s:      s,
+		r:      &Round{Changes: make([]Change, 0, n)},
+		seen:   make(map[string]uint8, n),
+		order:  make([]string, 0, n),
+		staged: staged,
+	}
+}
+
+// Add applies the next entries of the round, in server order.
+func (a *Applier) Add(entries []Entry) {
+	s, r := a.s, a.r
 	var hashes [warmBatch]uint32
 	for i := range entries {
 		if i%warmBatch == 0 {
@@ -96,57 +137,93 @@ func (s *Snapshot) Apply(entries []Entry) *Round {
 		e := &entries[i]
 		h := hashes[i%warmBatch]
 		at, had := s.idx.find(e.ID, h, s.idAt)
-		st, ok := seen[e.ID]
+		st, ok := a.seen[e.ID]
 		if !ok {
 			if had {
-				st = before
+				st = stBefore
 			}
-			order = append(order, e.ID)
+			a.order = append(a.order, e.ID)
 		}
 		if e.Removed {
 			var old []byte
 			if had {
-				old = s.removeAt(at, h)
+				if a.staged {
+					a.undo = append(a.undo, undo{kind: Deleted, pos: at, h: h, rec: *s.at(at)})
+				}
+				old = s.removeAt(at, h, !a.staged)
 			}
 			r.Changes = append(r.Changes, Change{Kind: Deleted, ID: e.ID, Record: old, Reason: e.Reason, Unknown: !had})
-			seen[e.ID] = st &^ after
+			a.seen[e.ID] = st &^ stAfter
 			continue
 		}
-		st |= after | updated
-		seen[e.ID] = st
+		st |= stAfter | stUpdated
+		a.seen[e.ID] = st
 		if !had {
+			if a.staged {
+				a.undo = append(a.undo, undo{kind: Added, pos: int32(s.n), h: h})
+			}
 			s.push(h, e.ID, e.Raw)
 			r.Changes = append(r.Changes, Change{Kind: Added, ID: e.ID, Record: e.Raw})
 			continue
 		}
 		r0 := s.at(at)
 		old := r0.raw
-		if cap(fields)-len(fields) < 32 {
-			fields = make([]FieldChange, 0, 4096)
+		if a.staged {
+			a.undo = append(a.undo, undo{kind: Updated, pos: at, rec: *r0})
 		}
-		start := len(fields)
+		if cap(a.fields)-len(a.fields) < 32 {
+			a.fields = make([]FieldChange, 0, 4096)
+		}
+		start := len(a.fields)
 		var merged []byte
-		merged, fields = mergeDiff(old, e.Raw, fields)
+		merged, a.fields = mergeDiff(old, e.Raw, a.fields)
 		r0.raw = merged
 		var fc []FieldChange
-		if len(fields) > start {
-			fc = fields[start:len(fields):len(fields)]
+		if len(a.fields) > start {
+			fc = a.fields[start:len(a.fields):len(a.fields)]
 		}
 		r.Changes = append(r.Changes, Change{Kind: Updated, ID: e.ID, Record: merged, Previous: old, Fields: fc})
 	}
-	for _, id := range order {
-		st := seen[id]
+}
+
+// Finish ends the round and returns it; the changes stay.
+func (a *Applier) Finish() *Round {
+	r := a.r
+	for _, id := range a.order {
+		st := a.seen[id]
 		switch {
-		case st&before != 0 && st&after != 0:
+		case st&stBefore != 0 && st&stAfter != 0:
 			r.Updated++
-		case st&before == 0 && st&after != 0:
+		case st&stBefore == 0 && st&stAfter != 0:
 			r.Added++
-		case st&before != 0, st&updated == 0: // gone, or only removals of unknown records
+		case st&stBefore != 0, st&stUpdated == 0: // gone, or only removals of unknown records
 			r.Deleted++
 		}
 	}
-	r.Records = s.Len()
+	a.s.maybeCompact()
+	r.Records = a.s.Len()
+	a.undo = nil
 	return r
+}
+
+// Rollback undoes every change since Begin, newest first.
+func (a *Applier) Rollback() {
+	s := a.s
+	for k := len(a.undo) - 1; k >= 0; k-- {
+		u := &a.undo[k]
+		switch u.kind {
+		case Updated:
+			*s.at(u.pos) = u.rec
+		case Deleted:
+			*s.at(u.pos) = u.rec
+			s.idx.insert(u.h, u.pos)
+			s.dead--
+		case Added:
+			s.pop(u.h, u.pos)
+		}
+	}
+	a.undo = nil
+	a.r = &Round{}
 }
 
 // Compare returns what changed from old to new as a round marked via

@@ -139,17 +139,37 @@ func (s *Snapshot) put(id string, raw []byte) {
 	}
 }
 
-// removeAt removes the record at pos, whose id hashes to h.
-func (s *Snapshot) removeAt(pos int32, h uint32) []byte {
+// removeAt removes the record at pos, whose id hashes to h. With compact,
+// the holes are dropped once they are half the positions; a staged round
+// (whose undo log holds positions) compacts when it finishes.
+func (s *Snapshot) removeAt(pos int32, h uint32, compact bool) []byte {
 	r := s.at(pos)
 	raw := r.raw
 	s.idx.remove(h, pos)
 	*r = rec{}
 	s.dead++
+	if compact {
+		s.maybeCompact()
+	}
+	return raw
+}
+
+func (s *Snapshot) maybeCompact() {
 	if s.dead > 1024 && s.dead > s.n/2 {
 		s.compact()
 	}
-	return raw
+}
+
+// pop removes the record push put last at pos, whose id hashes to h.
+func (s *Snapshot) pop(h uint32, pos int32) {
+	s.idx.remove(h, pos)
+	seg := &s.recs[len(s.recs)-1]
+	(*seg)[len(*seg)-1] = rec{}
+	*seg = (*seg)[:len(*seg)-1]
+	if len(*seg) == 0 {
+		s.recs = s.recs[:len(s.recs)-1]
+	}
+	s.n--
 }
 
 func (s *Snapshot) remove(id string) ([]byte, bool) {
@@ -157,7 +177,7 @@ func (s *Snapshot) remove(id string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return s.removeAt(at, h), true
+	return s.removeAt(at, h, true), true
 }
 
 // compact drops the holes deletions left, keeping order.

@@ -22,7 +22,7 @@ import (
 // from several goroutines. Operations (Baseline, Poll, Rebaseline) run one
 // at a time behind a gate, so a round and a re-baseline never interleave;
 // the state itself is guarded by a short lock never held across network
-// I/O, so DeltaLink, Records and PollState answer at once during a round.
+// I/O, so DeltaLink and PollState answer at once during a round.
 type Tracker struct {
 	Name   string // entity set name, as shown
 	URL    string // the collection (or delta function) URL baselines start from
@@ -147,13 +147,31 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 		return nil, &deltaclient.GoneError{Status: http.StatusGone, Message: "the stored delta link belongs to another address of the service; a new baseline is compared with the stored snapshot"}
 	}
 	start := t.Clock()
-	res, err := t.Client.Delta(ctx, link, progress)
-	if err != nil {
-		return nil, err
-	}
+	// Each page is applied as it arrives, while the next is fetched and
+	// decoded; a round that fails part way is rolled back. t.mu is held
+	// for each page's apply, never across the network, and Records waits
+	// for the gate, so no one sees a round half applied.
+	var a *model.Applier
+	var buf []model.Entry
+	res, err := t.Client.DeltaPages(ctx, link, progress, func(page []deltaclient.Entry) {
+		buf = appendEntries(buf[:0], page)
+		t.mu.Lock()
+		if a == nil {
+			a = t.snap.Begin(len(page))
+		}
+		a.Add(buf)
+		t.mu.Unlock()
+	})
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := t.snap.Apply(entries(res.Entries))
+	if a == nil {
+		a = t.snap.Begin(0)
+	}
+	if err != nil {
+		a.Rollback()
+		return nil, err
+	}
+	r := a.Finish()
 	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq+1, start, t.Clock().Sub(start), res.Pages, res.Bytes
 	if err := t.commitRound(r, res.DeltaLink, nil); err != nil {
 		return nil, err
@@ -285,8 +303,12 @@ func (t *Tracker) DeltaLink() string {
 	return t.deltaLink
 }
 
-// Records returns a copy of the snapshot's records by id, for checks.
+// Records returns a copy of the snapshot's records by id, for checks. It
+// waits for a running operation to end, so it never sees a delta round
+// half applied.
 func (t *Tracker) Records() map[string][]byte {
+	t.gate <- struct{}{}
+	defer func() { <-t.gate }()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := map[string][]byte{}
