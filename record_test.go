@@ -425,10 +425,32 @@ func TestRecordingIsValidHARWhateverTheExit(t *testing.T) {
 			if _, err := os.Stat(path); err != nil {
 				continue // killed before it opened the file
 			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hartest.Validate(data) != nil {
+				// The kernel stops a write between pages on SIGKILL, so
+				// a kill inside the write of a large entry cuts it: that
+				// entry is lost, not the file (README, har.Read).
+				l, err := har.Read(bytes.NewReader(data))
+				if err != nil {
+					t.Fatalf("kill %d: a torn recording is not repaired: %v", i, err)
+				}
+				fixed, _ := json.Marshal(har.File{Log: *l})
+				if err := hartest.Validate(fixed); err != nil {
+					t.Fatalf("kill %d: the repaired recording is not valid HAR 1.2: %v", i, err)
+				}
+				if len(l.Entries) > most {
+					most = len(l.Entries)
+				}
+				continue
+			}
 			if l := readHAR(t, path); len(l.Entries) > most {
 				most = len(l.Entries)
 			}
 		}
+
 		if most < 10 {
 			t.Errorf("at most %d entries before a kill; the test is not reaching the rounds", most)
 		}
