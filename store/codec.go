@@ -161,20 +161,29 @@ func decodeChange(b []byte) (model.Change, error) {
 // fraction of its JSON, and one change is found by decompressing a block.
 const blockChanges = 256
 
+// blockScratch is an encoder's reused memory: the block's changes
+// before compression, one change, and the compressed bytes.
+type blockScratch struct{ raw, one, packed []byte }
+
 // encodeBlock returns the stored form of a block of changes: a CRC-32,
-// then the S2-compressed changes, each length-prefixed. raw is scratch.
-func encodeBlock(cs []model.Change, raw []byte) (val, rawOut []byte) {
-	raw = raw[:0]
-	var one []byte
+// then the S2-compressed changes, each length-prefixed. The value is
+// allocated at its exact size (bbolt keeps it until the commit): the
+// rest is scratch, so a large round leaves little garbage for the
+// collector to chase through a million-record heap.
+func encodeBlock(cs []model.Change, sc *blockScratch) []byte {
+	sc.raw = sc.raw[:0]
 	for i := range cs {
-		one = appendChange(one[:0], &cs[i])
-		raw = binary.AppendUvarint(raw, uint64(len(one)))
-		raw = append(raw, one...)
+		sc.one = appendChange(sc.one[:0], &cs[i])
+		sc.raw = binary.AppendUvarint(sc.raw, uint64(len(sc.one)))
+		sc.raw = append(sc.raw, sc.one...)
 	}
-	val = make([]byte, 4+s2.MaxEncodedLen(len(raw)))
-	enc := s2.Encode(val[4:], raw)
+	if need := s2.MaxEncodedLen(len(sc.raw)); cap(sc.packed) < need {
+		sc.packed = make([]byte, need)
+	}
+	enc := s2.Encode(sc.packed[:cap(sc.packed)], sc.raw)
+	val := make([]byte, 4, 4+len(enc))
 	binary.BigEndian.PutUint32(val, crc32.ChecksumIEEE(enc))
-	return val[:4+len(enc)], raw
+	return append(val, enc...)
 }
 
 // blockEntries checks and decompresses a stored block into its encoded

@@ -567,12 +567,10 @@ func putRound(b *bolt.Bucket, r *model.Round) error {
 	const workers = 2
 	for w := 0; w < workers; w++ {
 		go func() {
-			var raw []byte
+			var sc blockScratch
 			for blk := w; blk < n; blk += workers {
 				lo := blk * blockChanges
-				var val []byte
-				val, raw = encodeBlock(r.Changes[lo:min(lo+blockChanges, len(r.Changes))], raw)
-				vals[blk] <- val
+				vals[blk] <- encodeBlock(r.Changes[lo:min(lo+blockChanges, len(r.Changes))], &sc)
 			}
 		}()
 	}
