@@ -186,6 +186,11 @@ func (a *Applier) Add(entries []Entry) {
 	}
 }
 
+// Changes returns the round's changes so far. They are final: later Adds
+// only append, so a caller may read them (say, to store them) while the
+// round goes on.
+func (a *Applier) Changes() []Change { return a.r.Changes }
+
 // Finish ends the round and returns it; the changes stay.
 func (a *Applier) Finish() *Round {
 	r := a.r

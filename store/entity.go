@@ -481,7 +481,7 @@ func (w *BaselineWriter) Commit(link string, records int, at time.Time, r *model
 			if r != nil {
 				st.Seq++
 				r.Seq, st.Since = st.Seq, r.Time
-				if err := putRound(b, r); err != nil {
+				if err := putRound(b, r, nil); err != nil {
 					return err
 				}
 			}
@@ -521,6 +521,16 @@ func (w *BaselineWriter) finish() {
 // records it changed, its history and the link (and poll state) the next
 // round uses. r.Seq must be the stored round + 1.
 func (s *Session) CommitRound(entity string, r *model.Round, link string, poll json.RawMessage) (State, error) {
+	return s.CommitEncodedRound(entity, r, link, poll, nil)
+}
+
+// CommitEncodedRound is CommitRound with the round's history blocks
+// compressed by enc as the round was applied (nil: compressed here).
+func (s *Session) CommitEncodedRound(entity string, r *model.Round, link string, poll json.RawMessage, enc *RoundEncoder) (State, error) {
+	var blocks [][]byte
+	if enc != nil {
+		blocks = enc.blocksOf(r.Changes)
+	}
 	var st State
 	err := s.update(func(tx *bolt.Tx) error {
 		b := entityBucket(tx, entity)
@@ -531,7 +541,7 @@ func (s *Session) CommitRound(entity string, r *model.Round, link string, poll j
 		if !st.Baselined() || r.Seq != st.Seq+1 {
 			return fmt.Errorf("session store: %s round %d does not follow stored round %d", entity, r.Seq, st.Seq)
 		}
-		if err := putRound(b, r); err != nil {
+		if err := putRound(b, r, blocks); err != nil {
 			return err
 		}
 		st.Seq, st.Link, st.Since, st.Records = r.Seq, link, r.Time, r.Records
@@ -550,12 +560,20 @@ func (s *Session) CommitRound(entity string, r *model.Round, link string, poll j
 // compressed blocks. The key index and the overlay follow in a
 // transaction of their own (indexRounds): a round is committed, and can
 // be shown, once its history is.
-func putRound(b *bolt.Bucket, r *model.Round) error {
+func putRound(b *bolt.Bucket, r *model.Round, blocks [][]byte) error {
 	if err := b.Bucket(bucketRounds).Put(u64(uint64(r.Seq)), encodeRound(r)); err != nil {
 		return err
 	}
 	hist := b.Bucket(bucketHist)
 	hist.FillPercent = 1 // appended in key order
+	if blocks != nil {   // encoded while the round was applied
+		for blk, val := range blocks {
+			if err := hist.Put(histKey(r.Seq, blk), val); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	// Blocks are encoded by two goroutines (both cores) while bbolt takes
 	// them in order; bbolt keeps each block's value until the commit, so
 	// each has memory of its own.

@@ -109,6 +109,12 @@ func (t *Tracker) startStoring() (*store.BaselineWriter, error) {
 // store, so memory and disk never disagree about what was applied.
 // poll, when not nil, is the poll state the next round starts from.
 func (t *Tracker) commitRound(r *model.Round, link string, poll *PollState) error {
+	return t.commitEncodedRound(r, link, poll, nil)
+}
+
+// commitEncodedRound is commitRound with the history blocks enc
+// compressed while the round was applied.
+func (t *Tracker) commitEncodedRound(r *model.Round, link string, poll *PollState, enc *store.RoundEncoder) error {
 	if t.session == nil {
 		return nil
 	}
@@ -116,10 +122,13 @@ func (t *Tracker) commitRound(r *model.Round, link string, poll *PollState) erro
 	if poll != nil {
 		var err error
 		if pj, err = json.Marshal(poll); err != nil {
+			if enc != nil {
+				enc.Abort()
+			}
 			return err
 		}
 	}
-	if _, err := t.session.CommitRound(t.Name, r, link, pj); err != nil {
+	if _, err := t.session.CommitEncodedRound(t.Name, r, link, pj, enc); err != nil {
 		if snap, st, lerr := t.session.Load(t.Name); lerr == nil {
 			t.snap, t.deltaLink, t.seq = snap, st.Link, st.Seq
 		}

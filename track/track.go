@@ -153,6 +153,12 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 	// for the gate, so no one sees a round half applied.
 	var a *model.Applier
 	var buf []model.Entry
+	// With a session, the round's history is compressed page by page
+	// beside the download, so its commit has little left to do.
+	var enc *store.RoundEncoder
+	if t.session != nil {
+		enc = store.NewRoundEncoder()
+	}
 	res, err := t.Client.DeltaPages(ctx, link, progress, func(page []deltaclient.Entry) {
 		buf = appendEntries(buf[:0], page)
 		t.mu.Lock()
@@ -160,6 +166,9 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 			a = t.snap.Begin(len(page))
 		}
 		a.Add(buf)
+		if enc != nil {
+			enc.Feed(a.Changes())
+		}
 		t.mu.Unlock()
 	})
 	t.mu.Lock()
@@ -169,11 +178,14 @@ func (t *Tracker) Poll(ctx context.Context, progress func(deltaclient.Progress))
 	}
 	if err != nil {
 		a.Rollback()
+		if enc != nil {
+			enc.Abort()
+		}
 		return nil, err
 	}
 	r := a.Finish()
 	r.Seq, r.Time, r.Duration, r.Pages, r.Bytes = t.seq+1, start, t.Clock().Sub(start), res.Pages, res.Bytes
-	if err := t.commitRound(r, res.DeltaLink, nil); err != nil {
+	if err := t.commitEncodedRound(r, res.DeltaLink, nil, enc); err != nil {
 		return nil, err
 	}
 	t.deltaLink = res.DeltaLink
