@@ -224,7 +224,7 @@ func (w *watcher) retries(entity string, baseline bool) func(deltaclient.Progres
 			if w.opts.Progress {
 				w.emit(Event{Entity: entity, Event: "progress", Pages: ptr(p.Pages), Records: ptr(p.Records), Bytes: ptr(p.Bytes), Rate: ptr(rate)})
 			} else {
-				w.out.say("%s: %d pages, %d records, %.1f MB so far, %d records/s", entity, p.Pages, p.Records, float64(p.Bytes)/1e6, rate)
+				w.out.say("%s: %s, %s, %.1f MB so far, %d records/s", entity, plural(p.Pages, "page"), plural(p.Records, "record"), float64(p.Bytes)/1e6, rate)
 			}
 		}
 		if r := p.Retry; r != nil {
