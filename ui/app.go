@@ -357,11 +357,26 @@ func (a *app) View() string {
 	for _, l := range strings.Split(ansi.Hardwrap(termtext.Sanitize(a.launch.Where), max(10, a.width-3), false), "\n") {
 		lines = append(lines, "   "+l)
 	}
-	lines = append(lines,
-		st.Dim.Render("   reading the service document, the companies and $metadata"),
-		st.Dim.Render("   "+elapsed),
-		"",
-		st.Dim.Render(" q quit"))
+	// What is read and the elapsed time wrap too; on a terminal too short
+	// for all of it the elapsed time stays and the explanation goes.
+	dim := func(s string) []string {
+		// At spaces only: ansi.Wrap would also break "(--timeout)" after "--".
+		var out []string
+		line := ""
+		for _, w := range strings.Fields(s) {
+			if line != "" && ansi.StringWidth(line+" "+w) > max(10, a.width-3) {
+				out, line = append(out, st.Dim.Render("   "+line)), ""
+			}
+			line = strings.TrimPrefix(line+" "+w, " ")
+		}
+		return append(out, st.Dim.Render("   "+line))
+	}
+	reading, wait := dim("reading the service document, the companies and $metadata"), dim(elapsed)
+	tail := []string{"", st.Dim.Render(" q quit")}
+	if n := len(lines) + len(reading) + len(wait) + len(tail); a.height > 0 && n > a.height {
+		reading = nil
+	}
+	lines = append(append(append(lines, reading...), wait...), tail...)
 	for i := range lines {
 		lines[i] = fit(lines[i], a.width)
 	}
