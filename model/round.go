@@ -98,12 +98,19 @@ const (
 type Applier struct {
 	s      *Snapshot
 	r      *Round
-	seen   map[string]uint8
-	order  []string
 	fields []FieldChange // the round's field changes, in shared arrays
 	staged bool
 	undo   []undo
+	// The state of each record touched (stBefore...): for a record in
+	// the snapshot in its position's mark (marked lists those positions),
+	// for one not there now in gone. Counts follow each state change, so
+	// the round's net counts need no pass over its ids at the end.
+	marked []int32
+	gone   map[string]uint8
+	count  [4]int // by class: none, added, updated, deleted
 }
+
+const stSeen = 1 << 3 // a mark is set
 
 // undo is what Rollback needs to reverse one change.
 type undo struct {
@@ -117,13 +124,29 @@ type undo struct {
 func (s *Snapshot) Begin(n int) *Applier { return s.begin(n, true) }
 
 func (s *Snapshot) begin(n int, staged bool) *Applier {
+	if len(s.marks) < s.n {
+		s.marks = append(s.marks, make([]uint8, s.n-len(s.marks))...)
+	}
 	return &Applier{
 		s:      s,
 		r:      &Round{Changes: make([]Change, 0, n)},
-		seen:   make(map[string]uint8, n),
-		order:  make([]string, 0, n),
+		marked: make([]int32, 0, n),
 		staged: staged,
 	}
+}
+
+// class is how a record's state counts in the round: 0 not at all, 1
+// added, 2 updated, 3 deleted.
+func class(st uint8) int {
+	switch {
+	case st&stBefore != 0 && st&stAfter != 0:
+		return 2
+	case st&stBefore == 0 && st&stAfter != 0:
+		return 1
+	case st&stBefore != 0, st&stUpdated == 0: // gone, or only removals of unknown records
+		return 3
+	}
+	return 0
 }
 
 // Add applies the next entries of the round, in server order.
@@ -137,12 +160,19 @@ func (a *Applier) Add(entries []Entry) {
 		e := &entries[i]
 		h := hashes[i%warmBatch]
 		at, had := s.idx.find(e.ID, h, s.idAt)
-		st, ok := a.seen[e.ID]
-		if !ok {
-			if had {
+		var st uint8
+		seen := false
+		if had {
+			if m := s.marks[at]; m != 0 {
+				st, seen = m&^stSeen, true
+			} else {
 				st = stBefore
 			}
-			a.order = append(a.order, e.ID)
+		} else if a.gone != nil {
+			st, seen = a.gone[e.ID]
+		}
+		if seen {
+			a.count[class(st)]--
 		}
 		if e.Removed {
 			var old []byte
@@ -150,22 +180,33 @@ func (a *Applier) Add(entries []Entry) {
 				if a.staged {
 					a.undo = append(a.undo, undo{kind: Deleted, pos: at, h: h, rec: *s.at(at)})
 				}
-				old = s.removeAt(at, h, !a.staged)
+				old = s.removeAt(at, h, false)
+				s.marks[at] = 0
 			}
 			r.Changes = append(r.Changes, Change{Kind: Deleted, ID: e.ID, Record: old, Reason: e.Reason, Unknown: !had})
-			a.seen[e.ID] = st &^ stAfter
+			st &^= stAfter
+			if a.gone == nil {
+				a.gone = map[string]uint8{}
+			}
+			a.gone[e.ID] = st
+			a.count[class(st)]++
 			continue
 		}
 		st |= stAfter | stUpdated
-		a.seen[e.ID] = st
+		a.count[class(st)]++
 		if !had {
 			if a.staged {
 				a.undo = append(a.undo, undo{kind: Added, pos: int32(s.n), h: h})
 			}
+			a.mark(int32(s.n), st)
 			s.push(h, e.ID, e.Raw)
 			r.Changes = append(r.Changes, Change{Kind: Added, ID: e.ID, Record: e.Raw})
 			continue
 		}
+		if s.marks[at] == 0 {
+			a.marked = append(a.marked, at)
+		}
+		s.marks[at] = st | stSeen
 		r0 := s.at(at)
 		old := r0.raw
 		if a.staged {
@@ -186,6 +227,26 @@ func (a *Applier) Add(entries []Entry) {
 	}
 }
 
+// mark sets the state of the record about to be pushed at pos.
+func (a *Applier) mark(pos int32, st uint8) {
+	s := a.s
+	for len(s.marks) <= int(pos) {
+		s.marks = append(s.marks, 0)
+	}
+	s.marks[pos] = st | stSeen
+	a.marked = append(a.marked, pos)
+}
+
+// unmark clears the marks of the round, so the next starts clean.
+func (a *Applier) unmark() {
+	for _, p := range a.marked {
+		if int(p) < len(a.s.marks) {
+			a.s.marks[p] = 0
+		}
+	}
+	a.marked = nil
+}
+
 // Changes returns the round's changes so far. They are final: later Adds
 // only append, so a caller may read them (say, to store them) while the
 // round goes on.
@@ -194,17 +255,8 @@ func (a *Applier) Changes() []Change { return a.r.Changes }
 // Finish ends the round and returns it; the changes stay.
 func (a *Applier) Finish() *Round {
 	r := a.r
-	for _, id := range a.order {
-		st := a.seen[id]
-		switch {
-		case st&stBefore != 0 && st&stAfter != 0:
-			r.Updated++
-		case st&stBefore == 0 && st&stAfter != 0:
-			r.Added++
-		case st&stBefore != 0, st&stUpdated == 0: // gone, or only removals of unknown records
-			r.Deleted++
-		}
-	}
+	r.Added, r.Updated, r.Deleted = a.count[1], a.count[2], a.count[3]
+	a.unmark()
 	a.s.maybeCompact()
 	r.Records = a.s.Len()
 	a.undo = nil
@@ -227,6 +279,7 @@ func (a *Applier) Rollback() {
 			s.pop(u.h, u.pos)
 		}
 	}
+	a.unmark()
 	a.undo = nil
 	a.r = &Round{}
 }

@@ -22,7 +22,10 @@ type Snapshot struct {
 	recs [][]rec
 	n    int // positions used, holes included
 	dead int
-	sink int32 // keeps warm's loads from being optimised away
+	// marks has a byte per position for the round being applied; all
+	// zero between rounds (see Applier).
+	marks []uint8
+	sink  int32 // keeps warm's loads from being optimised away
 }
 
 type rec struct {

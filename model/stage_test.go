@@ -107,3 +107,78 @@ func TestStagedRoundEqualsApply(t *testing.T) {
 		t.Fatal("a finished round left the holes uncompacted")
 	}
 }
+
+// TestRoundCountsNetEffect checks a round's counts against a plain model
+// of the rule: per id, existed before and after: updated; only after:
+// added; before but not after, or only removals of an unknown id: deleted;
+// added then removed in the round: not counted. Ids come back several
+// times, removed and added again, in pages.
+func TestRoundCountsNetEffect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := 0; trial < 50; trial++ {
+		s := NewSnapshot(0)
+		present := map[string]bool{}
+		for i := 0; i < 200; i++ {
+			id := fmt.Sprint(i)
+			s.put(id, []byte(`{"v":0}`))
+			present[id] = true
+		}
+		before := map[string]bool{}
+		for id := range present {
+			before[id] = true
+		}
+		type state struct{ after, updated bool }
+		touched := map[string]*state{}
+		var es []Entry
+		for k := 0; k < 400; k++ {
+			id := fmt.Sprint(rng.IntN(300))
+			st := touched[id]
+			if st == nil {
+				st = &state{}
+				touched[id] = st
+			}
+			if rng.IntN(3) == 0 {
+				es = append(es, Entry{ID: id, Removed: true})
+				st.after = false
+				present[id] = false
+			} else {
+				es = append(es, Entry{ID: id, Raw: fmt.Appendf(nil, `{"v":%d}`, k)})
+				st.after, st.updated = true, true
+				present[id] = true
+			}
+		}
+		var wa, wu, wd int
+		for id, st := range touched {
+			switch {
+			case before[id] && st.after:
+				wu++
+			case !before[id] && st.after:
+				wa++
+			case before[id], !st.updated:
+				wd++
+			}
+		}
+		a := s.Begin(len(es))
+		for k := 0; k < len(es); k += 37 {
+			a.Add(es[k:min(k+37, len(es))])
+		}
+		r := a.Finish()
+		if r.Added != wa || r.Updated != wu || r.Deleted != wd {
+			t.Fatalf("trial %d: %d added, %d updated, %d deleted; want %d, %d, %d", trial, r.Added, r.Updated, r.Deleted, wa, wu, wd)
+		}
+		n := 0
+		for _, p := range present {
+			if p {
+				n++
+			}
+		}
+		if r.Records != n {
+			t.Fatalf("trial %d: %d records, want %d", trial, r.Records, n)
+		}
+		for i, m := range s.marks {
+			if m != 0 {
+				t.Fatalf("trial %d: position %d still marked after the round", trial, i)
+			}
+		}
+	}
+}
