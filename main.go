@@ -227,7 +227,8 @@ func failure(stderr io.Writer, cmdPath string, err error) int {
 	var ue usageError
 	var ce *deltaclient.CompanyChoiceError
 	var unknown *deltaclient.UnknownEntityError
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &unknown) {
+	var dup *deltaclient.DuplicateSetError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &unknown) || errors.As(err, &dup) {
 		return exitUsage
 	}
 	return exitFailure

@@ -116,6 +116,7 @@ func TestWatchExitCodes(t *testing.T) {
 		{"unknown command", []string{"wacth"}, 2, `unknown command "wacth"`},
 		{"bad header", []string{"watch", "--header", "nocolon"}, 2, "must look like 'Name: value'"},
 		{"failing token command", []string{"probe", "--url", srv.ServiceRoot(), "--token-command", "echo first >&2; echo 'Please run az login' >&2; exit 1"}, 1, "--token-command failed (exit status 1): Please run az login"},
+		{"set asked for twice", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "customers", "--entity-url", srv.CollectionURL("customers")}, 2, "the entity set customers is asked for twice"},
 		{"unknown entity", []string{"watch", "--url", srv.ServiceRoot(), "--entity", "custmers"}, 2, "did you mean customers?"},
 		{"TUI interval too short", []string{"--interval", "1ms"}, 2, "deltascope: --interval 1ms: must be between 2s and 5m"},
 		{"TUI interval too long", []string{"-i", "1h"}, 2, "--interval 1h: must be between 2s and 5m"},

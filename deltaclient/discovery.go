@@ -62,8 +62,15 @@ func (c *Client) Discover(ctx context.Context, t Target) (*Discovery, error) {
 	if isBusinessCentralHost(t.URL) {
 		d.BusinessCentral = true
 	}
+	seen := map[string]string{}
 	for i := range d.Sources {
-		d.Sources[i].URL = withQuery(d.Sources[i].URL, t.Select, t.Filter)
+		src := &d.Sources[i]
+		if u, dup := seen[src.Name]; dup {
+			// One name, one follower: a session stores its sets by name.
+			return nil, &DuplicateSetError{Name: src.Name, URLs: [2]string{u, src.URL}}
+		}
+		seen[src.Name] = src.URL
+		src.URL = withQuery(src.URL, t.Select, t.Filter)
 	}
 	c.identify(ctx, d)
 	return d, nil
@@ -101,6 +108,11 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 		}
 	}
 	if len(t.Entities) == 0 {
+		if len(t.EntityURLs) > 0 {
+			// --url with --entity-url: the URLs name the sets to follow;
+			// the root gives the company and $metadata, not more sets.
+			return nil
+		}
 		for _, s := range doc {
 			if s.Kind == "EntitySet" && s.Name != "companies" {
 				d.Sources = append(d.Sources, Source{Name: s.Name, URL: base + "/" + s.URL})
@@ -161,6 +173,18 @@ func (c *Client) identify(ctx context.Context, d *Discovery) {
 		}
 		s.IdentityNote = fmt.Sprintf("%s: records are identified by id, else @odata.id, else the first property named ...id (%s)", s.Name, reason)
 	}
+}
+
+// DuplicateSetError is two entity sets of one target with the same name
+// (--entity and --entity-url, or two --entity-url of one set): their
+// rounds would be mixed up under that name.
+type DuplicateSetError struct {
+	Name string
+	URLs [2]string
+}
+
+func (e *DuplicateSetError) Error() string {
+	return fmt.Sprintf("the entity set %s is asked for twice (%s and %s); name it once, with --entity or with --entity-url", e.Name, e.URLs[0], e.URLs[1])
 }
 
 // SplitCompany splits a Business Central company URL

@@ -72,3 +72,30 @@ func TestNameOfAndSplitCompany(t *testing.T) {
 		t.Errorf("SplitCompany without a company: %q %q", root, co)
 	}
 }
+
+// --url with --entity-url follows the URLs only (the root gives the
+// company and $metadata), and one set asked for twice is an error naming
+// it, not two followers mixing their rounds under one name.
+func TestDiscoverEntityURLsWithRoot(t *testing.T) {
+	t.Parallel()
+	srv := deltatest.NewServer(deltatest.Options{Seed: 1})
+	defer srv.Close()
+	c := &deltaclient.Client{}
+	d, err := c.Discover(context.Background(), deltaclient.Target{URL: srv.ServiceRoot(), EntityURLs: []string{srv.CollectionURL("customers")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sources) != 1 || d.Sources[0].Name != "customers" || d.Company == nil {
+		t.Errorf("--url with --entity-url: %+v", d)
+	}
+	for _, tc := range []deltaclient.Target{
+		{URL: srv.ServiceRoot(), Entities: []string{"customers"}, EntityURLs: []string{srv.CollectionURL("customers")}},
+		{EntityURLs: []string{srv.CollectionURL("customers"), srv.CollectionURL("customers") + "?$select=id"}},
+	} {
+		_, err := c.Discover(context.Background(), tc)
+		var dup *deltaclient.DuplicateSetError
+		if !errors.As(err, &dup) || dup.Name != "customers" || !strings.Contains(err.Error(), "asked for twice") {
+			t.Errorf("%+v: %v, want a DuplicateSetError for customers", tc, err)
+		}
+	}
+}
