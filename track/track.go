@@ -333,11 +333,8 @@ func (t *Tracker) Records() map[string][]byte {
 	return out
 }
 
-// entries converts the client's entries to the model's, links dropped.
-func entries(in []deltaclient.Entry) []model.Entry {
-	return appendEntries(make([]model.Entry, 0, len(in)), in)
-}
-
+// appendEntries converts the client's entries to the model's, links
+// dropped.
 func appendEntries(out []model.Entry, in []deltaclient.Entry) []model.Entry {
 	for i := range in {
 		e := &in[i]
