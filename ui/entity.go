@@ -200,7 +200,7 @@ func (m *Model) addLines(e *entity, r *model.Round) {
 	// Rounds that bring nothing share one row ("rounds 6-9 · no changes"),
 	// so their numbers never jump and auto-refresh does not bury the
 	// changes under empty headers.
-	if quiet := !r.Baseline && r.Via == "" && len(r.Changes) == 0; quiet && len(e.lines) > 0 && e.lines[0].kind == lineQuiet {
+	if quietRound(r) && len(e.lines) > 0 && e.lines[0].kind == lineQuiet {
 		e.lines[0].extend(r)
 		return
 	}

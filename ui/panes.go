@@ -234,11 +234,15 @@ func (p *changesPane) View() []string {
 	if e == nil {
 		return []string{m.title("Changes", m.focus == focusChanges)}
 	}
-	title := termtext.Sanitize(e.Name)
+	name, status := termtext.Sanitize(e.Name), m.statusWord(e)
+	title := name + " · " + status
 	if e.Baselined {
-		title += " · " + plural(e.Records, "record")
+		// The count is in the entity list too: it gives way first when
+		// the status (a poll method) would be cut.
+		if full := name + " · " + plural(e.Records, "record") + " · " + status; ansi.StringWidth(full)+2 <= p.width {
+			title = full
+		}
 	}
-	title += " · " + m.statusWord(e)
 	if e.query != "" {
 		title += fmt.Sprintf(" · /%s %s", termtext.Sanitize(e.query), plural(len(e.match), "row"))
 	}

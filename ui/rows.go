@@ -40,9 +40,16 @@ type line struct {
 	styledW int
 }
 
+// quietRound is a delta or poll round that brought nothing: such rounds
+// share one row. A re-baseline always shows its header, even with no
+// differences, since the user asked for it.
+func quietRound(r *model.Round) bool {
+	return !r.Baseline && r.Via != model.ViaRebaseline && len(r.Changes) == 0
+}
+
 // linesOf flattens one round into rows, header first, in server order.
 func linesOf(r *model.Round) []line {
-	if !r.Baseline && r.Via == "" && len(r.Changes) == 0 {
+	if quietRound(r) {
 		return []line{{kind: lineQuiet, round: r, change: -1, first: r.Seq}}
 	}
 	n := 1

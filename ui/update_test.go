@@ -365,6 +365,16 @@ func TestEmptyRoundsShareOneRow(t *testing.T) {
 	f.mustShow("round 5 · 14:03:10 · no changes", "round 4 · 14:03:10", "rounds 1-3 · no changes")
 }
 
+// Polled sets count their empty rounds the same way.
+func TestEmptyPollRoundsShareOneRow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, deltatest.Options{NoDelta: true}).start()
+	f.size(120, 30)
+	f.press("r", "r", "r")
+	f.mustShow("rounds 1-3 · no changes")
+	f.mustNotShow("+0 ~0 -0")
+}
+
 func TestRetriesShowWhileTheyWait(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, deltatest.Options{}).start()
