@@ -241,28 +241,7 @@ func (t *Tracker) pollSwitch(ctx context.Context, start time.Time, old, snap *mo
 // page by page when not nil (aborted on error).
 // size is how many records to expect (the old snapshot's), 0 if unknown.
 func (t *Tracker) read(ctx context.Context, url string, progress func(deltaclient.Progress), w *store.BaselineWriter, size int) (*model.Snapshot, *deltaclient.Result, error) {
-	var snap *model.Snapshot
-	var buf []model.Entry
-	res, err := t.Client.ReadPages(ctx, url, progress, func(page []deltaclient.Entry) {
-		if snap == nil {
-			snap = model.NewSnapshot(max(len(page), size+size/16))
-		}
-		buf = appendEntries(buf[:0], page)
-		snap.Add(buf)
-		if w != nil {
-			w.Add(buf) // an error is kept and returned by Commit
-		}
-	})
-	if err != nil {
-		if w != nil {
-			w.Abort()
-		}
-		return nil, nil, err
-	}
-	if snap == nil {
-		snap = model.NewSnapshot(0)
-	}
-	return snap, res, nil
+	return t.fill(ctx, t.Client.ReadPages, url, progress, w, size)
 }
 
 // pollRebaseline is b on a polling tracker: a fresh full read compared with

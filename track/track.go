@@ -257,6 +257,17 @@ func (t *Tracker) Rebaseline(ctx context.Context, url string, progress func(delt
 // arrives; it is only returned once every page did.
 // With w, each page is stored as it comes too; on error w is aborted.
 func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(deltaclient.Progress), w *store.BaselineWriter) (*model.Snapshot, *deltaclient.Result, error) {
+	return t.fill(ctx, t.Client.BaselinePages, url, progress, w, 0)
+}
+
+// fill reads a whole set with fetch (a baseline or a plain read) into a
+// new snapshot, page by page as they arrive, and into w when not nil
+// (aborted on error). size is how many records to expect, 0 if unknown.
+// A baseline that ended without a deltaLink (*UnsupportedError with
+// NoDeltaLink) still read every page: its snapshot comes back with the
+// error, whole, as a plain read.
+func (t *Tracker) fill(ctx context.Context, fetch func(context.Context, string, func(deltaclient.Progress), func([]deltaclient.Entry)) (*deltaclient.Result, error),
+	url string, progress func(deltaclient.Progress), w *store.BaselineWriter, size int) (*model.Snapshot, *deltaclient.Result, error) {
 	var snap *model.Snapshot
 	var buf []model.Entry
 	report := progress
@@ -277,9 +288,9 @@ func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(d
 			report(p)
 		}
 	}
-	res, err := t.Client.BaselinePages(ctx, url, progress, func(page []deltaclient.Entry) {
+	res, err := fetch(ctx, url, progress, func(page []deltaclient.Entry) {
 		if snap == nil {
-			snap = model.NewSnapshot(len(page))
+			snap = model.NewSnapshot(max(len(page), size+size/16))
 		}
 		buf = appendEntries(buf[:0], page)
 		snap.Add(buf)
@@ -288,15 +299,7 @@ func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(d
 		}
 	})
 	var ue *deltaclient.UnsupportedError
-	if errors.As(err, &ue) && ue.NoDeltaLink && res != nil {
-		// Every page came: the snapshot is whole, as a plain read, and
-		// w holds it too.
-		if snap == nil {
-			snap = model.NewSnapshot(0)
-		}
-		return snap, res, err
-	}
-	if err != nil {
+	if err != nil && !(errors.As(err, &ue) && ue.NoDeltaLink && res != nil) {
 		if w != nil {
 			w.Abort()
 		}
@@ -305,7 +308,7 @@ func (t *Tracker) fetchBaseline(ctx context.Context, url string, progress func(d
 	if snap == nil {
 		snap = model.NewSnapshot(0)
 	}
-	return snap, res, nil
+	return snap, res, err
 }
 
 // DeltaLink is the link the next round will use.
