@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,6 +171,17 @@ It reads while a watch or the TUI runs on the same session.`,
 			return codeOf(err), usage(err)
 		}
 		defer s.Close()
+		// A misspelt entity would otherwise print nothing, which reads as
+		// "no changes"; say which sets the session holds instead.
+		if h.entity != "" {
+			names, err := s.Entities()
+			if err != nil {
+				return exitFailure, err
+			}
+			if !slices.Contains(names, h.entity) {
+				return exitUsage, usageError(fmt.Sprintf("session %s holds no entity %q; it holds: %s", s.Name, h.entity, strings.Join(names, ", ")))
+			}
+		}
 		if err := headless.History(s, store.Filter{Entity: h.entity, Since: since, Key: h.key}, h.format, stdout); err != nil {
 			return exitFailure, err
 		}

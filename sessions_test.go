@@ -226,6 +226,7 @@ func TestSessionErrors(t *testing.T) {
 		{"history", "--state-dir", dir, "--session", "bad", "--format", "xml"},
 		{"history", "--state-dir", dir, "--session", "bad", "--since", "yesterday"},
 		{"history", "--state-dir", dir, "--session", "nope"},
+		{"history", "--state-dir", dir, "--session", "bad", "--entity", "vendors"},
 		{"watch", "--no-session", "--session", "x"},
 		{"watch", "--session", "../etc"},
 	} {
