@@ -92,7 +92,14 @@ func TestWatchSessionResumesAndHistory(t *testing.T) {
 	}
 
 	srv.Update("customers", ids[0], map[string]any{"displayName": "Later"})
-	watch("--rounds", "1")
+	third := watch("--rounds", "1")
+
+	// resume's since passed back as history --since shows what this run
+	// found and nothing the runs before it had already shown.
+	sinceResume := storedEvents(t, runOK(t, "history", "--state-dir", dir, "--session", "bc", "--since", third[0]["since"].(string)))
+	if len(sinceResume) != 1 || sinceResume[0]["round"].(float64) != 4 {
+		t.Errorf("history --since %s (resume's since): %v", third[0]["since"], sinceResume)
+	}
 
 	hist := storedEvents(t, runOK(t, "history", "--state-dir", dir, "--session", "bc"))
 	if len(hist) != 3 {

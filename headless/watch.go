@@ -114,7 +114,9 @@ func Watch(ctx context.Context, opts WatchOptions, stdout, stderr io.Writer) err
 			return err
 		}
 		if res != nil {
-			w.emit(Event{Entity: t.Name, Event: "resume", Records: ptr(res.Records), Since: res.Since.UTC().Format(time.RFC3339)})
+			// since keeps the round's nanoseconds, as history prints them, so
+			// passed back as history --since it excludes that round.
+			w.emit(Event{Entity: t.Name, Event: "resume", Records: ptr(res.Records), Since: res.Since.UTC().Format(time.RFC3339Nano)})
 			live = append(live, t)
 			continue
 		}
