@@ -756,7 +756,7 @@ func (p *poller) inFilter(ids []string, keys map[string][]byte) string {
 	k := p.st.KeyFields[0]
 	lits := make([]string, 0, len(ids))
 	for _, id := range ids {
-		lits = append(lits, literal(rawjson.Lookup(keys[id], k), p.st.KeyTypes[k]))
+		lits = append(lits, deltaclient.Literal(rawjson.Lookup(keys[id], k), p.st.KeyTypes[k]))
 	}
 	return k + " in (" + strings.Join(lits, ",") + ")"
 }
@@ -777,47 +777,9 @@ func (p *poller) orFilter(ids []string, keys map[string][]byte) string {
 func (p *poller) keyExpr(row []byte) string {
 	parts := make([]string, 0, len(p.st.KeyFields))
 	for _, k := range p.st.KeyFields {
-		parts = append(parts, k+" eq "+literal(rawjson.Lookup(row, k), p.st.KeyTypes[k]))
+		parts = append(parts, k+" eq "+deltaclient.Literal(rawjson.Lookup(row, k), p.st.KeyTypes[k]))
 	}
 	return strings.Join(parts, " and ")
-}
-
-// literal writes a JSON key value as an OData URL literal: numbers as
-// they are, GUIDs bare, other strings quoted with ' doubled.
-func literal(v []byte, edmType string) string {
-	if len(v) == 0 {
-		return "null"
-	}
-	if v[0] != '"' {
-		return string(v)
-	}
-	s, _ := rawjson.String(v)
-	switch {
-	case edmType == "Edm.String":
-	case edmType != "", isGUID(s):
-		// GUIDs, dates and times are written bare in OData URLs.
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // maxStamp is the latest value of prop in snap, or floor when none is
