@@ -182,8 +182,12 @@ func (s *scanner) record() (idVal []byte) {
 		nameStart := s.i
 		s.str()
 		isID := s.i-nameStart == 4 && s.b[nameStart+1] == 'i' && s.b[nameStart+2] == 'd'
-		s.space()
-		s.expect(':')
+		if s.i < len(s.b) && s.b[s.i] == ':' { // compact JSON: no space to skip
+			s.i++
+		} else {
+			s.space()
+			s.expect(':')
+		}
 		s.space()
 		vStart := s.i
 		if s.peek() == '"' { // most values are strings: no call to value
@@ -193,6 +197,14 @@ func (s *scanner) record() (idVal []byte) {
 		}
 		if isID && idVal == nil {
 			idVal, s.watch = s.b[vStart:s.i], true
+		}
+		if s.i < len(s.b) && s.b[s.i] == ',' { // compact JSON: the next name follows
+			s.i++
+			if s.i < len(s.b) && s.b[s.i] == '"' {
+				continue
+			}
+			s.space()
+			continue
 		}
 		s.space()
 		switch s.peek() {
@@ -308,8 +320,9 @@ func (s *scanner) str() {
 	for {
 		for i+8 <= len(b) {
 			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				// b[i] is the special byte: no second look through plain.
 				i += bits.TrailingZeros64(m) / 8
-				break
+				goto found
 			}
 			i += 8
 		}
@@ -319,6 +332,7 @@ func (s *scanner) str() {
 		if i >= len(b) {
 			s.fail()
 		}
+	found:
 		switch b[i] {
 		case '"':
 			// The bytes `"id"` end here when the string is "id" or ends
