@@ -30,7 +30,18 @@ func newIndex(n int) index {
 	for size*7 < n*10 { // at most 70% full
 		size *= 2
 	}
-	return index{slots: make([]slot, size)}
+	return index{slots: newSlots(size)}
+}
+
+// newSlots returns an empty table whose memory has been written once. A
+// large allocation comes fresh from the kernel untouched; a table page
+// first read (by a probe) maps the shared zero page, and the first insert
+// into it then costs a copy-on-write fault and a TLB flush on every core.
+// Writing the zeros first costs one ordinary fault per page instead.
+func newSlots(n int) []slot {
+	s := make([]slot, n)
+	clear(s)
+	return s
 }
 
 // find returns the position of id, using ids to check candidates.
@@ -66,7 +77,7 @@ func (x *index) insert(h uint32, pos int32) {
 
 func (x *index) grow() {
 	old := x.slots
-	x.slots = make([]slot, max(minSlots, 2*len(old)))
+	x.slots = newSlots(max(minSlots, 2*len(old)))
 	mask := uint32(len(x.slots) - 1)
 	for _, s := range old {
 		if s.pos == 0 {
