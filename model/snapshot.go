@@ -62,18 +62,25 @@ func BuildSnapshot(entries []Entry) (*Snapshot, int) {
 // Add puts a baseline's entries into the snapshot as they arrive, page by
 // page, with the rules of BuildSnapshot; it returns the removals skipped.
 func (s *Snapshot) Add(entries []Entry) (skipped int) {
-	for i := range entries {
-		e := &entries[i]
-		if e.Removed {
-			skipped++
-			continue
+	// A baseline's ids land all over the table: warming a batch overlaps
+	// the cache misses of its probes, as a delta round's lookups do.
+	var hashes [warmBatch]uint32
+	for i := 0; i < len(entries); i += warmBatch {
+		batch := entries[i:min(i+warmBatch, len(entries))]
+		s.warm(batch, &hashes)
+		for k := range batch {
+			e := &batch[k]
+			if e.Removed {
+				skipped++
+				continue
+			}
+			h := hashes[k]
+			if at, ok := s.idx.find(e.ID, h, s.idAt); ok {
+				s.at(at).raw = e.Raw
+				continue
+			}
+			s.push(h, e.ID, e.Raw)
 		}
-		h := hashOf(e.ID)
-		if at, ok := s.idx.find(e.ID, h, s.idAt); ok {
-			s.at(at).raw = e.Raw
-			continue
-		}
-		s.push(h, e.ID, e.Raw)
 	}
 	return skipped
 }
