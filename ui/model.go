@@ -5,8 +5,6 @@ package ui
 
 import (
 	"context"
-	"encoding/base64"
-	"fmt"
 	"io"
 	"os"
 	"time"
@@ -430,10 +428,7 @@ func (m *Model) openRecord() tea.Cmd {
 
 func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {
 	switch {
-	case key.Matches(msg, m.keys.Back):
-		m.mode, m.record = normalMode, nil
-		return nil
-	case msg.String() == "q":
+	case key.Matches(msg, m.keys.Back), msg.String() == "q":
 		m.mode, m.record = normalMode, nil
 		return nil
 	case msg.String() == "ctrl+c":
@@ -441,10 +436,14 @@ func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Help):
 		m.openHelp()
 		return nil
+	case key.Matches(msg, m.keys.Top):
+		m.record.vp.GotoTop()
+		return nil
+	case key.Matches(msg, m.keys.Bottom):
+		m.record.vp.GotoBottom()
+		return nil
 	case key.Matches(msg, m.keys.Copy):
-		raw := m.record.json
-		fmt.Fprintf(m.clipboard, "\x1b]52;c;%s\a", base64.StdEncoding.EncodeToString(raw))
-		m.note = fmt.Sprintf("copied the record (%s bytes) to the clipboard", count(len(raw)))
+		m.copyText(string(m.record.json), "the record")
 		return nil
 	}
 	return m.record.update(msg)

@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/model"
@@ -19,18 +17,15 @@ import (
 // recordView shows one record as indented JSON, its changed fields marked
 // and their previous values beside them.
 type recordView struct {
-	title string
-	json  []byte   // what y copies: the record as known after the change
-	lines []string // styled, sanitised, before wrapping
-	vp    viewport.Model
-	width int
+	pager
+	json []byte // what y copies: the record as known after the change
 	// history is how many stored changes of the record were added below
 	// its JSON (-1 until they arrive or without a session).
 	history int
 }
 
 func newRecordView(c *model.Change, entity string, st Styles) *recordView {
-	r := &recordView{json: c.Record, history: -1}
+	r := &recordView{pager: newPager("", nil), json: c.Record, history: -1}
 	kind := c.Kind.String()
 	if c.Kind == model.Deleted {
 		kind += " (" + reasonText(c.Reason) + "); the record as last known"
@@ -38,7 +33,6 @@ func newRecordView(c *model.Change, entity string, st Styles) *recordView {
 	r.title = termtext.Sanitize(entity) + " · " + kind + " · " + termtext.Sanitize(c.ID)
 	if c.Record == nil {
 		r.lines = []string{st.Dim.Render("The snapshot never had this record, so there is nothing to show but its id.")}
-		r.vp = viewport.New(0, 0)
 		return r
 	}
 	changed := map[string][]model.FieldChange{}
@@ -66,7 +60,6 @@ func newRecordView(c *model.Change, entity string, st Styles) *recordView {
 	if len(c.Fields) > 0 {
 		r.lines = append(r.lines, "", st.Dim.Render("~ marks the fields this update changed; \"was\" is the value before."))
 	}
-	r.vp = viewport.New(0, 0)
 	return r
 }
 
@@ -92,29 +85,6 @@ func topKey(l string) string {
 		return ""
 	}
 	return name
-}
-
-func (r *recordView) setSize(w, h int) {
-	r.vp.Width, r.vp.Height = w, max(1, h-1)
-	if w != r.width {
-		r.width = w
-		var wrapped []string
-		for _, l := range r.lines {
-			wrapped = append(wrapped, strings.Split(ansi.Hardwrap(l, max(10, w), true), "\n")...)
-		}
-		r.vp.SetContent(strings.Join(wrapped, "\n"))
-	}
-}
-
-func (r *recordView) update(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	r.vp, cmd = r.vp.Update(msg)
-	return cmd
-}
-
-func (r *recordView) view(h int) []string {
-	out := []string{"▸ " + r.title}
-	return append(out, strings.Split(r.vp.View(), "\n")...)
 }
 
 // recordHistoryMsg brings a record's stored history to its record view.
@@ -164,7 +134,5 @@ func (r *recordView) setHistory(msg recordHistoryMsg, st Styles) {
 	}
 	r.lines = append(r.lines, lines...)
 	r.history = len(msg.changes)
-	w := r.width
-	r.width = -1 // rewrap with the history
-	r.setSize(w, r.vp.Height+1)
+	r.rewrap()
 }

@@ -7,54 +7,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
-
 	"github.com/deltascope/deltascope/internal/termtext"
 	"github.com/deltascope/deltascope/reqlog"
 )
 
-// detailView is a titled, scrollable page of styled lines, wrapped to the
-// width: the request detail and the delta link view. Lines are built and
-// sanitised once when it opens; View shows the window.
+// detailView is a pager whose text c copies: the request detail (as
+// curl) and the delta link view. Lines are built and sanitised once when
+// it opens.
 type detailView struct {
-	title string
-	lines []string // styled, sanitised, before wrapping
-	copy  string   // what c copies
-	what  string   // what it is, for the note: "the delta link"
-	vp    viewport.Model
-	width int
+	pager
+	copy string // what c copies
+	what string // what it is, for the note: "the delta link"
 }
 
 func newDetailView(title string, lines []string, copy string) *detailView {
-	return &detailView{title: title, lines: lines, copy: copy, vp: viewport.New(0, 0)}
-}
-
-func (d *detailView) setSize(w, h int) {
-	d.vp.Width, d.vp.Height = w, max(1, h-1)
-	if w != d.width {
-		d.width = w
-		var wrapped []string
-		for _, l := range d.lines {
-			wrapped = append(wrapped, strings.Split(ansi.Hardwrap(l, max(10, w), true), "\n")...)
-		}
-		d.vp.SetContent(strings.Join(wrapped, "\n"))
-	}
-}
-
-func (d *detailView) update(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	d.vp, cmd = d.vp.Update(msg)
-	return cmd
-}
-
-func (d *detailView) view() []string {
-	title := "▸ " + d.title
-	if n := d.vp.TotalLineCount(); n > d.vp.Height {
-		title += fmt.Sprintf(" · lines %d-%d of %d", d.vp.YOffset+1, min(n, d.vp.YOffset+d.vp.Height), n)
-	}
-	return append([]string{title}, strings.Split(d.vp.View(), "\n")...)
+	return &detailView{pager: newPager(title, lines), copy: copy}
 }
 
 // requestDetail lays out one exchange: what was asked, what came back,

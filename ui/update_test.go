@@ -255,6 +255,15 @@ func TestRecordViewAndCopy(t *testing.T) {
 		t.Fatalf("y wrote %q, want an OSC 52 sequence", out)
 	}
 	f.mustShow("copied the record")
+	f.size(80, 12)
+	f.press("G")
+	if f.m.record.vp.AtTop() || !f.m.record.vp.AtBottom() {
+		t.Error("G goes to the end of the record")
+	}
+	f.press("g")
+	if !f.m.record.vp.AtTop() {
+		t.Error("g goes back to its top")
+	}
 	f.press("esc")
 	if f.m.mode != normalMode {
 		t.Fatal("esc closes the record")

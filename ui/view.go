@@ -53,7 +53,7 @@ func (m *Model) View() string {
 	case helpMode:
 		body = m.helpView(m.bodyHeight())
 	case recordMode:
-		body = m.record.view(m.bodyHeight())
+		body = m.record.view()
 	case logMode:
 		body = m.logView(m.bodyHeight())
 	case requestMode:
