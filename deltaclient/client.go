@@ -203,6 +203,7 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 			return nil, fmt.Errorf("%w: stopped after %d pages without a deltaLink (raise --max-pages if the set is really this large)", errPageLimit, res.Pages)
 		}
 		r := <-job.done
+		job.cancel() // its body is read: release the context
 		if r.slot {
 			<-pl.slots
 		}

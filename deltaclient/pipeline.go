@@ -46,15 +46,13 @@ func (pl *pipeline) drop(j *pageJob) {
 }
 
 // start fetches and decodes link in a goroutine. budget is how many more
-// pages may be started ahead of it.
+// pages may be started ahead of it. Every job's context is a child of the
+// walk's, never of the job that guessed it: a chain of a thousand pages
+// nested a thousand contexts deep, and each Deadline or Value lookup of a
+// request (several per read) walked the whole chain, a cost that grew
+// with the square of the page count. drop cancels the guessed jobs in turn.
 func (pl *pipeline) start(link string, track bool, budget int) *pageJob {
-	return pl.startIn(pl.ctx, link, track, budget)
-}
-
-// startIn starts a job under parent: dropping a job cancels the ones it
-// started too.
-func (pl *pipeline) startIn(parent context.Context, link string, track bool, budget int) *pageJob {
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancel(pl.ctx)
 	j := &pageJob{link: link, done: make(chan pageResult, 1), cancel: cancel}
 	go func() {
 		select {
@@ -72,7 +70,7 @@ func (pl *pipeline) startIn(parent context.Context, link string, track bool, bud
 			}
 			if guess := guessNextLink(f.body); guess != "" && budget > 0 && attempt == 1 {
 				if next, err := resolve(link, guess); err == nil && next != link && pl.c.checkOrigin(pl.origin, next, "nextLink") == nil {
-					j.next.Store(pl.startIn(ctx, next, false, budget-1))
+					j.next.Store(pl.start(next, false, budget-1))
 				}
 			}
 			p, f.err = decodePage(f.body, pl.c.Identity)
