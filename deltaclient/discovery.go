@@ -77,9 +77,13 @@ func (c *Client) Discover(ctx context.Context, t Target) (*Discovery, error) {
 }
 
 func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error {
-	root, companyPath := SplitCompany(strings.TrimRight(t.URL, "/"))
-	d.Root = root
-	base := root + companyPath
+	// A root may carry a query every request needs (".../ODataV4?company=
+	// CRONUS", a tenant parameter): it stays on the root, and under puts
+	// each path below the root before it.
+	path, query, _ := strings.Cut(t.URL, "?")
+	root, companyPath := SplitCompany(strings.TrimRight(path, "/"))
+	d.Root = withRawQuery(root, query)
+	base := withRawQuery(root+companyPath, query)
 	if companyPath != "" {
 		// A company URL: Business Central's shape, and the sets are named
 		// by the user (or all of the root's service document).
@@ -88,7 +92,7 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 	var doc []EntitySetInfo
 	if companyPath == "" || len(t.Entities) == 0 {
 		var err error
-		if doc, err = c.ServiceDocument(ctx, root); err != nil {
+		if doc, err = c.ServiceDocument(ctx, d.Root); err != nil {
 			return err
 		}
 	}
@@ -99,12 +103,12 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 			}
 		}
 		if d.BusinessCentral {
-			co, err := c.pickCompany(ctx, root, t.Company)
+			co, err := c.pickCompany(ctx, d.Root, t.Company)
 			if err != nil {
 				return err
 			}
 			d.Company = &co
-			base = root + "/companies(" + co.ID + ")"
+			base = under(d.Root, "/companies("+co.ID+")")
 		}
 	}
 	if len(t.Entities) == 0 {
@@ -115,7 +119,7 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 		}
 		for _, s := range doc {
 			if s.Kind == "EntitySet" && s.Name != "companies" {
-				d.Sources = append(d.Sources, Source{Name: s.Name, URL: base + "/" + s.URL})
+				d.Sources = append(d.Sources, Source{Name: s.Name, URL: setURL(base, s.URL)})
 			}
 		}
 		return nil
@@ -123,7 +127,7 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 	if doc == nil {
 		// A company URL: the root's service document is only needed to
 		// check the names, so a root that will not serve it is no error.
-		doc, _ = c.ServiceDocument(ctx, root)
+		doc, _ = c.ServiceDocument(ctx, d.Root)
 	}
 	if len(doc) > 0 {
 		// Check the names first: a typo gets the nearest names, not a 404
@@ -133,9 +137,45 @@ func (c *Client) discoverRoot(ctx context.Context, t Target, d *Discovery) error
 		}
 	}
 	for _, e := range t.Entities {
-		d.Sources = append(d.Sources, Source{Name: e, URL: base + "/" + e})
+		d.Sources = append(d.Sources, Source{Name: e, URL: setURL(base, docURL(doc, e))})
 	}
 	return nil
+}
+
+// docURL is the URL the service document gives the set named (or
+// addressed) e: a set's url may differ from its name. Without a service
+// document it is the name.
+func docURL(doc []EntitySetInfo, e string) string {
+	for _, s := range doc {
+		if s.Name == e || s.URL == e {
+			return s.URL
+		}
+	}
+	return e
+}
+
+// setURL resolves a set's url from the service document against the
+// URL its sets live under; an absolute url is taken as it is.
+func setURL(base, u string) string {
+	if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+		return u
+	}
+	return under(base, "/"+strings.TrimLeft(u, "/"))
+}
+
+// under returns the URL of path below base, keeping base's query after
+// the new path: "h/root?company=C" and "/customers" give
+// "h/root/customers?company=C".
+func under(base, path string) string {
+	b, query, _ := strings.Cut(base, "?")
+	return withRawQuery(strings.TrimRight(b, "/")+path, query)
+}
+
+func withRawQuery(u, query string) string {
+	if query == "" {
+		return u
+	}
+	return u + "?" + query
 }
 
 // identify gives each source its identity rule: the key properties from

@@ -3,7 +3,11 @@ package deltaclient_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/deltascope/deltascope/deltaclient"
@@ -96,6 +100,66 @@ func TestDiscoverEntityURLsWithRoot(t *testing.T) {
 		var dup *deltaclient.DuplicateSetError
 		if !errors.As(err, &dup) || dup.Name != "customers" || !strings.Contains(err.Error(), "asked for twice") {
 			t.Errorf("%+v: %v, want a DuplicateSetError for customers", tc, err)
+		}
+	}
+}
+
+// A service addressed with a query (Business Central's ODataV4 web
+// services take ?company=, some gateways a tenant parameter) wants it on
+// every request; and a set's url in the service document may differ from
+// its name.
+func TestDiscoverKeepsTheRootQueryAndTheDocumentURL(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Path)
+		mu.Unlock()
+		if r.URL.Query().Get("company") != "CRONUS" {
+			http.Error(w, `{"error":{"code":"BadRequest","message":"no company"}}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/ODataV4/":
+			io.WriteString(w, `{"value":[{"name":"customers","kind":"EntitySet","url":"Customer_Card"},{"name":"vendors","kind":"EntitySet","url":"Vendor_Card"}]}`)
+		case "/ODataV4/Customer_Card":
+			io.WriteString(w, `{"value":[{"id":"1","name":"Adatum"}],"@odata.deltaLink":"/ODataV4/Customer_Card?company=CRONUS&$deltatoken=1"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c := &deltaclient.Client{}
+	root := srv.URL + "/ODataV4?company=CRONUS"
+	d, err := c.Discover(context.Background(), deltaclient.Target{URL: root, Entities: []string{"customers"}, Select: "id,name"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := srv.URL + "/ODataV4/Customer_Card?company=CRONUS&$select=id,name"
+	if len(d.Sources) != 1 || d.Sources[0].URL != want {
+		t.Fatalf("--entity customers under %s: sources %+v, want the URL %s", root, d.Sources, want)
+	}
+	if d.Root != root {
+		t.Errorf("root %q, want %q", d.Root, root)
+	}
+	res, err := c.BaselinePages(context.Background(), d.Sources[0].URL, nil, nil)
+	if err != nil || res.DeltaLink == "" {
+		t.Fatalf("baseline of %s: %v", d.Sources[0].URL, err)
+	}
+	d, err = c.Discover(context.Background(), deltaclient.Target{URL: root + "&"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sources) != 2 || !strings.HasPrefix(d.Sources[1].URL, srv.URL+"/ODataV4/Vendor_Card?company=CRONUS") {
+		t.Errorf("every set of the service document: %+v", d.Sources)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range asked {
+		if strings.Contains(p, "?") || strings.Contains(p, "company") {
+			t.Errorf("a path carried the query: %q", p)
 		}
 	}
 }

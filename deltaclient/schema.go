@@ -94,7 +94,7 @@ func (c *Client) Schemas(ctx context.Context, root string) (Schemas, error) {
 		return nil, err
 	}
 	var out Schemas
-	_, err = c.do(ctx, get{url: strings.TrimRight(root, "/") + "/$metadata", origin: origin, accept: MetadataAccept}, func(resp *http.Response, r io.Reader) error {
+	_, err = c.do(ctx, get{url: under(root, "/$metadata"), origin: origin, accept: MetadataAccept}, func(resp *http.Response, r io.Reader) error {
 		body, err := io.ReadAll(io.LimitReader(r, maxMetadata))
 		if err != nil {
 			return err

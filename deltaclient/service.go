@@ -27,7 +27,7 @@ func (c *Client) ServiceDocument(ctx context.Context, root string) ([]EntitySetI
 	var doc struct {
 		Value []EntitySetInfo `json:"value"`
 	}
-	if err := c.getJSON(ctx, root+"/", &doc); err != nil {
+	if err := c.getJSON(ctx, under(root, "/"), &doc); err != nil {
 		return nil, fmt.Errorf("service document: %w", err)
 	}
 	for i := range doc.Value {
@@ -46,7 +46,7 @@ func (c *Client) Companies(ctx context.Context, root string) ([]Company, error) 
 	var doc struct {
 		Value []Company `json:"value"`
 	}
-	if err := c.getJSON(ctx, root+"/companies", &doc); err != nil {
+	if err := c.getJSON(ctx, under(root, "/companies"), &doc); err != nil {
 		return nil, fmt.Errorf("companies: %w", err)
 	}
 	return doc.Value, nil
