@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // The origin policy, in one place: credentials (Credentials and every
@@ -16,16 +17,16 @@ import (
 // deltaLink, a 410 Location or a redirect to another origin is refused
 // with ErrCrossOrigin; with AllowCrossOrigin it is followed without
 // credentials, and so is every later request that stays there. A redirect
-// never carries a Referer, and is never followed into a link-local or
-// cloud metadata address, whatever the flags.
+// never carries a Referer; neither a redirect nor a link is ever followed
+// into a link-local or cloud metadata address, whatever the flags.
 
 // ErrCrossOrigin is wrapped by the error for a link or redirect that points
 // at another origin than the one the credentials were given for.
 var ErrCrossOrigin = errors.New("link to another origin refused")
 
-// ErrUnsafeRedirect is wrapped when a redirect points at a link-local or
-// cloud metadata address.
-var ErrUnsafeRedirect = errors.New("redirect to a link-local or metadata address refused")
+// ErrUnsafeRedirect is wrapped when a redirect or a link on another
+// origin points at a link-local or cloud metadata address.
+var ErrUnsafeRedirect = errors.New("a link-local or cloud metadata address is never followed")
 
 // CheckLink applies the origin policy to a link the server handed over
 // (what names it in the error: "410 Location", "deltaLink"): nil when it
@@ -66,8 +67,20 @@ func (c *Client) checkOrigin(origin, link, what string) error {
 	if err != nil {
 		return err
 	}
-	if o != origin && !c.AllowCrossOrigin {
+	if o == origin {
+		return nil
+	}
+	if !c.AllowCrossOrigin {
 		return fmt.Errorf("%w: the %s goes to %s, not %s; credentials are only sent to the service you named (use --allow-cross-origin to follow it without them)", ErrCrossOrigin, what, o, origin)
+	}
+	// Followed elsewhere, but never into the link-local range, as for a
+	// redirect: a hostile page could point a nextLink at the cloud
+	// metadata service.
+	u, _ := url.Parse(link)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := unsafeHost(ctx, u.Hostname()); err != nil {
+		return fmt.Errorf("the %s goes to %s: %w", what, o, err)
 	}
 	return nil
 }
@@ -118,7 +131,7 @@ func (c *Client) httpClient(home string) *http.Client {
 		}
 		if to != home {
 			if err := unsafeHost(req.Context(), req.URL.Hostname()); err != nil {
-				return err
+				return fmt.Errorf("the server redirected to %s: %w", to, err)
 			}
 			if !c.AllowCrossOrigin {
 				return fmt.Errorf("%w: the server redirected to %s, not %s; credentials are only sent to the service you named (use --allow-cross-origin to follow it without them)", ErrCrossOrigin, to, home)

@@ -155,4 +155,20 @@ func TestCheckLinkAppliesTheOriginPolicy(t *testing.T) {
 			t.Errorf("CheckLink(%s) = %v, want ok=%v", link, err, ok)
 		}
 	}
+	// With --allow-cross-origin a link elsewhere is followed, but never
+	// into the link-local range (checked here without sending anything).
+	c.AllowCrossOrigin = true
+	for link, ok := range map[string]bool{
+		"https://other.example.org/v1/items":                          true,
+		"http://169.254.169.254/latest/meta-data/":                    false,
+		"http://[fe80::1]/x":                                          false,
+		"http://metadata.google.internal/computeMetadata/v1/":         false,
+		"http://[fd00:ec2::254]/latest/meta-data/":                    false,
+		"https://api.example.com/v1/items?$deltatoken=still-the-same": true,
+	} {
+		err := c.CheckLink(link, "nextLink")
+		if (err == nil) != ok || err != nil && !errors.Is(err, deltaclient.ErrUnsafeRedirect) {
+			t.Errorf("with --allow-cross-origin, CheckLink(%s) = %v, want ok=%v", link, err, ok)
+		}
+	}
 }
