@@ -53,6 +53,8 @@ type Log struct {
 	hook    func(*Exchange)
 	hookMu  sync.Mutex // one hook call at a time
 	limit   int64
+	// noBodies: the ring keeps no bodies (see DropBodies).
+	noBodies bool
 }
 
 // New keeps the newest n entries; when out is not nil every entry is also
@@ -83,10 +85,32 @@ func (l *Log) OnExchange(maxBody int64, f func(*Exchange)) {
 	}
 }
 
+// DropBodies makes the ring keep no response bodies, for front ends that
+// never show the request detail (watch, probe): a baseline's pages would
+// otherwise each be captured (DetailBody bytes, grown by appending) and
+// the ring hold up to bodyBudget of them, memory the snapshot's records
+// could use. A --record hook (OnExchange) still gets every body.
+func (l *Log) DropBodies() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.noBodies = true
+}
+
+// captureLimit is how much of a body the transport keeps: 0 all of it, -1
+// none.
 func (l *Log) captureLimit() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.noBodies && l.hook == nil {
+		return -1
+	}
 	return l.limit
+}
+
+func (l *Log) dropsBodies() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.noBodies
 }
 
 // Note records something the user should know about the session, such as
@@ -105,6 +129,9 @@ func (l *Log) exchange(x *Exchange) {
 	kept := *x
 	kept.Body, _ = bodyText(x.Body, DetailBody)
 	kept.BodyCut = x.BodyCut || len(kept.Body) < len(x.Body)
+	if l.dropsBodies() {
+		kept.Body, kept.BodyCut = nil, true
+	}
 	e.Exchange = &kept
 	l.add(e, x)
 }

@@ -103,6 +103,9 @@ func server(t *testing.T) *httptest.Server {
 		case "/html":
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>sign in</html>")
+		case "/token":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"token_type":"Bearer","access_token":"tok-4ccess-7890","expires_in":3599}`)
 		case "/echo":
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("request-id", "rid-1")
@@ -178,6 +181,41 @@ func TestTransportCapturesTheExchange(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "hunter22") || strings.Count(out.String(), "\n") != 3 {
 		t.Errorf("--log: %s", out.String())
+	}
+}
+
+// TestDropBodies: watch and probe keep no bodies in the ring, yet a token
+// response still teaches the redactor its token and --record still gets
+// every body whole.
+func TestDropBodies(t *testing.T) {
+	t.Parallel()
+	srv := server(t)
+	for _, record := range []bool{false, true} {
+		l := New(10, nil)
+		l.DropBodies()
+		var recorded []*Exchange
+		if record {
+			l.OnExchange(0, func(x *Exchange) { recorded = append(recorded, x) })
+		}
+		c := &http.Client{Transport: l.Transport(nil)}
+		big := get(t, c, srv.URL+"/big")
+		resp, err := c.PostForm(srv.URL+"/token", url.Values{"grant_type": {"client_credentials"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		for _, e := range l.Newest(0, 2) {
+			if x := e.Exchange; x == nil || x.Body != nil || !x.BodyCut || x.Status != 200 {
+				t.Errorf("record %v: ring kept %+v", record, x)
+			}
+		}
+		if got := l.Secrets().Text("Bearer tok-4ccess-7890"); strings.Contains(got, "tok-4ccess") {
+			t.Errorf("record %v: the token response was not learnt: %q", record, got)
+		}
+		if record && (len(recorded) != 2 || len(recorded[0].Body) != len(big) || recorded[0].BodyCut) {
+			t.Errorf("--record got %d exchanges", len(recorded))
+		}
 	}
 }
 

@@ -73,8 +73,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	x.ResponseHeader = redactHeader(sec, resp.Header)
 	limit := t.log.captureLimit()
+	if form && limit < 0 {
+		// A token response is read all the same: the redactor learns
+		// the tokens it carries.
+		limit = DetailBody
+	}
 	c := &capture{rc: resp.Body, x: x, limit: limit, log: t.log, token: form, headers: time.Now()}
-	if n := resp.ContentLength; n > 0 && (limit <= 0 || n <= limit) && n < 1<<30 {
+	if n := resp.ContentLength; n > 0 && (limit == 0 || 0 < limit && n <= limit) && n < 1<<30 {
 		c.buf = make([]byte, 0, n)
 	}
 	resp.Body = c
@@ -98,7 +103,7 @@ type capture struct {
 	rc      io.ReadCloser
 	x       *Exchange
 	buf     []byte
-	limit   int64 // <= 0: whole
+	limit   int64 // 0: whole; -1: nothing
 	log     *Log
 	token   bool // a form POST: the answer may be a token response
 	headers time.Time
@@ -111,7 +116,7 @@ func (c *capture) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	c.x.BodySize += int64(n)
 	keep := n
-	if c.limit > 0 {
+	if c.limit != 0 {
 		keep = int(min(int64(n), max(0, c.limit-int64(len(c.buf)))))
 	}
 	if keep < n {
