@@ -84,49 +84,41 @@ func (idn Identity) rule() string {
 	return "id, then @odata.id, then a property whose name ends in id"
 }
 
-// plainRecord reports a record with no control information but an etag:
-// removals and links carry @removed, @odata.removed or an @odata.context,
-// so a record whose only member name starting with @ is @odata.etag is
-// neither. One vectorised pass; '@' in values (emails) is skipped.
-func plainRecord(raw []byte) bool {
-	for i := 0; ; {
-		j := bytes.IndexByte(raw[i:], '@')
-		if j < 0 {
-			return true
-		}
-		i += j
-		if i > 0 && raw[i-1] == '"' && !bytes.HasPrefix(raw[i:], []byte(`@odata.etag"`)) {
-			return false
-		}
-		i++
-	}
-}
-
 // classify reads the top-level members of one value item and says what it
 // is and whom it names. It never decodes nested values. item is the
 // item's 1-based position, for errors.
 func (idn Identity) classify(raw []byte, item int) (Entry, error) {
 	// Fast path for the common case, a plain record with a string id that
-	// needs no quoting and appears once: skip the walk over every member
-	// once the id is found.
-	if len(idn.KeyFields) == 0 && plainRecord(raw) {
-		var id string
-		rest := -1
-		rawjson.MembersRaw(raw, func(name, value []byte) bool {
-			if string(name) == `"id"` {
-				if len(value) > 2 && value[0] == '"' {
-					id, _ = rawjson.StringView(value)
-					rest = cap(raw) - cap(value[len(value):])
-				}
-				return false
+	// needs no quoting: the scanner's rule (see scanner.record).
+	if len(idn.KeyFields) == 0 {
+		if idVal, plain := plainMembers(raw); plain {
+			if id, ok := plainID(idVal); ok {
+				return Entry{Kind: Record, ID: id, Raw: raw}, nil
 			}
-			return true
-		})
-		if id != "" && !needsQuote(id) && rest >= 0 && !bytes.Contains(raw[rest:], []byte(`"id"`)) {
-			return Entry{Kind: Record, ID: id, Raw: raw}, nil
 		}
 	}
 	return idn.classifySlow(raw, item)
+}
+
+// plainMembers applies the scanner's rule to a record already validated:
+// it returns the value of its member named "id" and whether the record is
+// plain (no member name starting with @ but @odata.etag, none escaped, no
+// second id).
+func plainMembers(raw []byte) (idVal []byte, plain bool) {
+	plain = true
+	rawjson.MembersRaw(raw, func(name, value []byte) bool {
+		switch {
+		case string(name) == `"id"`:
+			if idVal != nil {
+				plain = false
+			}
+			idVal = value
+		case name[1] == '@' && string(name) != `"@odata.etag"`, bytes.IndexByte(name, '\\') >= 0:
+			plain = false
+		}
+		return plain
+	})
+	return idVal, plain
 }
 
 func (idn Identity) classifySlow(raw []byte, item int) (Entry, error) {

@@ -200,3 +200,23 @@ func TestSharedGuessedKeyIsAnError(t *testing.T) {
 		t.Errorf("distinct guessed keys: %d entries, %v", n, err)
 	}
 }
+
+// A member name is what it says once unescaped: "\u0040removed" is
+// @removed and "\u0069d" a second id, by the scanner and the token decoder
+// alike (the fast path for plain records must not read the raw bytes).
+func TestEscapedMemberNames(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"value":[{"id":"a","\u0040removed":{"reason":"deleted"}},{"id":"b","n":"\u0069d"},{"id":"c","\u0069d":"d"}]}`)
+	for _, dec := range []struct {
+		name string
+		f    func([]byte, Identity) (page, error)
+	}{{"scan", decodePage}, {"tokens", decodeJSONPage}} {
+		p, err := dec.f(body, Identity{})
+		if err == nil || !strings.Contains(err.Error(), `item 3 of "value" has the key member "id" twice`) {
+			t.Errorf("%s: error %v, want item 3's id twice", dec.name, err)
+		}
+		if len(p.entries) != 2 || p.entries[0].Kind != Removed || p.entries[0].ID != "a" || p.entries[1].Kind != Record || p.entries[1].ID != "b" {
+			t.Errorf("%s: entries %+v, want a removed and b a record", dec.name, p.entries)
+		}
+	}
+}

@@ -27,10 +27,6 @@ import (
 type scanner struct {
 	b []byte
 	i int
-	// After a record's first "id" member (watch), idAgain reports a
-	// string ending in "id" (the bytes "id" with quotes): the test the
-	// classification's fast path makes with a search of the rest.
-	watch, idAgain bool
 }
 
 // errScan is how the scanner gives up; the caller falls back.
@@ -129,27 +125,42 @@ func (s *scanner) values(idn Identity, p *page) error {
 		s.i++
 		return nil
 	}
+	keyed := len(idn.KeyFields) > 0
 	for {
 		if s.peek() != '{' {
 			s.fail()
 		}
 		start := s.i
-		idVal := s.record()
-		raw := s.b[start:s.i:s.i]
-		item := len(p.entries) + p.links + 1
-		e, err := idn.classifyScanned(raw, item, idVal, s.idAgain)
-		if err != nil {
-			return err
-		}
-		if e.Kind == linkRow {
-			p.links++
+		end, idVal, plain := s.record(start)
+		s.i = end
+		raw := s.b[start:end:end]
+		var e Entry
+		if id, ok := plainID(idVal); ok && plain && !keyed {
+			e = Entry{Kind: Record, ID: id, Raw: raw}
 		} else {
-			if p.entries == nil {
-				// Sized from the first record: growing a page's entries
-				// by doubling was a fifth of a baseline's garbage.
-				p.entries = getEntries((len(s.b)-start)/(len(raw)+1)*9/8 + 8)
+			var err error
+			if e, err = idn.classifySlow(raw, len(p.entries)+p.links+1); err != nil {
+				return err
 			}
-			p.entries = append(p.entries, e)
+			if e.Kind == linkRow {
+				p.links++
+				goto next
+			}
+		}
+		if p.entries == nil {
+			// Sized from the first record: growing a page's entries
+			// by doubling was a fifth of a baseline's garbage.
+			p.entries = getEntries((len(s.b)-start)/(len(raw)+1)*9/8 + 8)
+		}
+		p.entries = append(p.entries, e)
+	next:
+		if end < len(s.b) && s.b[end] == ',' { // compact JSON: the next record follows
+			s.i++
+			if s.i < len(s.b) && s.b[s.i] == '{' {
+				continue
+			}
+			s.space()
+			continue
 		}
 		s.space()
 		switch s.peek() {
@@ -165,135 +176,207 @@ func (s *scanner) values(idn Identity, p *page) error {
 	}
 }
 
-// record scans one object at the top level of an item and returns the
-// value of its first member named "id" (nil when none).
-func (s *scanner) record() (idVal []byte) {
-	s.watch, s.idAgain = false, false
-	s.i++ // '{'
-	s.space()
-	if s.peek() == '}' {
-		s.i++
-		return nil
+// record scans the object at b[i] at the top level of an item and
+// returns the index after it, the value of its member named "id" (nil
+// when none) and whether the record is plain: no member name starting
+// with @ but @odata.etag (removals and links carry @removed,
+// @odata.removed or an @odata.context), no escaped member name, no second
+// "id". The classification of a plain record with a string id is that id
+// (fastRecord is the same rule for the token decoder).
+func (s *scanner) record(i int) (end int, idVal []byte, plain bool) {
+	b := s.b
+	plain = true
+	i++ // '{'
+	if i < len(b) && b[i] != '"' {
+		i = s.spaceAt(i)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, nil, true
+		}
 	}
 	for {
-		if s.peek() != '"' {
+		if i >= len(b) || b[i] != '"' {
 			s.fail()
 		}
-		nameStart := s.i
-		s.str()
-		isID := s.i-nameStart == 4 && s.b[nameStart+1] == 'i' && s.b[nameStart+2] == 'd'
-		if s.i < len(s.b) && s.b[s.i] == ':' { // compact JSON: no space to skip
-			s.i++
+		nameStart := i
+		// plainEnd's first step, written out: a call per string cost more
+		// than the test.
+		j := i + 1
+		if j+16 <= len(b) {
+			m1 := special(binary.LittleEndian.Uint64(b[j:]))
+			m2 := special(binary.LittleEndian.Uint64(b[j+8:]))
+			switch {
+			case m1 != 0:
+				j += bits.TrailingZeros64(m1) / 8
+			case m2 != 0:
+				j += 8 + bits.TrailingZeros64(m2)/8
+			default:
+				j = plainEnd(b, j+16)
+			}
 		} else {
-			s.space()
-			s.expect(':')
+			j = plainEnd(b, j)
 		}
-		s.space()
-		vStart := s.i
-		if s.peek() == '"' { // most values are strings: no call to value
-			s.str()
+		if j >= len(b) {
+			s.fail()
+		}
+		if b[j] != '"' {
+			plain = false // an escaped name: the decoder resolves it
+			j = s.strRest(j)
+		}
+		i = j + 1
+		isID := i-nameStart == 4 && b[nameStart+1] == 'i' && b[nameStart+2] == 'd'
+		if b[nameStart+1] == '@' && string(b[nameStart:i]) != `"@odata.etag"` {
+			plain = false
+		}
+		if i < len(b) && b[i] == ':' { // compact JSON: no space to skip
+			i++
 		} else {
-			s.value(1)
+			i = s.spaceAt(i)
+			if i >= len(b) || b[i] != ':' {
+				s.fail()
+			}
+			i++
 		}
-		if isID && idVal == nil {
-			idVal, s.watch = s.b[vStart:s.i], true
+		if i < len(b) && b[i] != '"' {
+			i = s.spaceAt(i)
 		}
-		if s.i < len(s.b) && s.b[s.i] == ',' { // compact JSON: the next name follows
-			s.i++
-			if s.i < len(s.b) && s.b[s.i] == '"' {
+		vStart := i
+		if i < len(b) && b[i] == '"' { // most values are strings: no call to value
+			j := i + 1
+			if j+16 <= len(b) {
+				m1 := special(binary.LittleEndian.Uint64(b[j:]))
+				m2 := special(binary.LittleEndian.Uint64(b[j+8:]))
+				switch {
+				case m1 != 0:
+					j += bits.TrailingZeros64(m1) / 8
+				case m2 != 0:
+					j += 8 + bits.TrailingZeros64(m2)/8
+				default:
+					j = plainEnd(b, j+16)
+				}
+			} else {
+				j = plainEnd(b, j)
+			}
+			if j >= len(b) {
+				s.fail()
+			}
+			if b[j] != '"' {
+				j = s.strRest(j)
+			}
+			i = j + 1
+		} else {
+			i = s.valueAt(i, 1)
+		}
+		if isID {
+			if idVal != nil {
+				plain = false // a second id: the classification reports it
+			} else {
+				idVal = b[vStart:i:i]
+			}
+		}
+		if i < len(b) && b[i] == ',' { // compact JSON: the next name follows
+			i++
+			if i < len(b) && b[i] == '"' {
 				continue
 			}
-			s.space()
+			i = s.spaceAt(i)
 			continue
 		}
-		s.space()
-		switch s.peek() {
+		i = s.spaceAt(i)
+		if i >= len(b) {
+			s.fail()
+		}
+		switch b[i] {
 		case ',':
-			s.i++
-			s.space()
+			i = s.spaceAt(i + 1)
 		case '}':
-			s.i++
-			return idVal
+			return i + 1, idVal, plain
 		default:
 			s.fail()
 		}
 	}
 }
 
-// value scans any value at nesting depth (0 for a page member, 1 inside
-// a record); past maxDepth it gives up (the decoder reports it).
-func (s *scanner) value(depth int) {
-	switch c := s.peek(); {
+// value scans any value at s.i at nesting depth (0 for a page member).
+func (s *scanner) value(depth int) { s.i = s.valueAt(s.i, depth) }
+
+// valueAt scans the value at b[i] at nesting depth (0 for a page member,
+// 1 inside a record) and returns the index after it; past maxDepth it
+// gives up (the decoder reports it).
+func (s *scanner) valueAt(i, depth int) int {
+	b := s.b
+	if i >= len(b) {
+		s.fail()
+	}
+	switch c := b[i]; {
 	case c == '"':
-		s.str()
+		return s.strAt(i)
 	case c == '{':
 		if depth+1 > maxDepth {
 			s.fail()
 		}
-		s.i++
-		s.space()
-		if s.peek() == '}' {
-			s.i++
-			return
+		i = s.spaceAt(i + 1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1
 		}
 		for {
-			if s.peek() != '"' {
+			if i >= len(b) || b[i] != '"' {
 				s.fail()
 			}
-			s.str()
-			s.space()
-			s.expect(':')
-			s.space()
-			if s.peek() == '"' {
-				s.str()
-			} else {
-				s.value(depth + 1)
+			i = s.spaceAt(s.strAt(i))
+			if i >= len(b) || b[i] != ':' {
+				s.fail()
 			}
-			s.space()
-			if s.peek() == ',' {
-				s.i++
-				s.space()
+			i = s.spaceAt(i + 1)
+			if i < len(b) && b[i] == '"' {
+				i = s.strAt(i)
+			} else {
+				i = s.valueAt(i, depth+1)
+			}
+			i = s.spaceAt(i)
+			if i < len(b) && b[i] == ',' {
+				i = s.spaceAt(i + 1)
 				continue
 			}
-			s.expect('}')
-			return
+			if i >= len(b) || b[i] != '}' {
+				s.fail()
+			}
+			return i + 1
 		}
 	case c == '[':
 		if depth+1 > maxDepth {
 			s.fail()
 		}
-		s.i++
-		s.space()
-		if s.peek() == ']' {
-			s.i++
-			return
+		i = s.spaceAt(i + 1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1
 		}
 		for {
-			if s.peek() == '"' {
-				s.str()
+			if i < len(b) && b[i] == '"' {
+				i = s.strAt(i)
 			} else {
-				s.value(depth + 1)
+				i = s.valueAt(i, depth+1)
 			}
-			s.space()
-			if s.peek() == ',' {
-				s.i++
-				s.space()
+			i = s.spaceAt(i)
+			if i < len(b) && b[i] == ',' {
+				i = s.spaceAt(i + 1)
 				continue
 			}
-			s.expect(']')
-			return
+			if i >= len(b) || b[i] != ']' {
+				s.fail()
+			}
+			return i + 1
 		}
 	case c == 't':
-		s.literal("true")
+		return s.literalAt(i, "true")
 	case c == 'f':
-		s.literal("false")
+		return s.literalAt(i, "false")
 	case c == 'n':
-		s.literal("null")
+		return s.literalAt(i, "null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		s.number()
-	default:
-		s.fail()
+		return s.numberAt(i)
 	}
+	s.fail()
+	return 0
 }
 
 // plain marks the bytes a string can hold without a closer look.
@@ -309,57 +392,76 @@ var plain = func() (t [256]bool) {
 // one set is always right, borrows only reach higher bytes).
 func special(w uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := w ^ (lo * '"')
-	bs := w ^ (lo * '\\')
-	return ((q-lo)&^q | (bs-lo)&^bs | (w-lo*0x20)&^w) & hi
+	// The high bit of w ^ c is w's (c < 0x80): one &^ w serves all three
+	// tests, which exclude bytes of 0x80 and above alike.
+	q, bs, ctl := (w^(lo*'"'))-lo, (w^(lo*'\\'))-lo, w-lo*0x20
+	return (q | bs | ctl) &^ w & hi
 }
 
-// str scans a string; invalid UTF-8 passes, as the decoder allows it.
-func (s *scanner) str() {
-	b, i := s.b, s.i+1
+// plainEnd returns the index of the first quote, backslash or control
+// character at or after j, or len(b). Most strings of a record are short:
+// sixteen bytes are tested at a time, as two words at once.
+func plainEnd(b []byte, j int) int {
+	for j+16 <= len(b) {
+		m1 := special(binary.LittleEndian.Uint64(b[j:]))
+		m2 := special(binary.LittleEndian.Uint64(b[j+8:]))
+		if m1 != 0 {
+			return j + bits.TrailingZeros64(m1)/8
+		}
+		if m2 != 0 {
+			return j + 8 + bits.TrailingZeros64(m2)/8
+		}
+		j += 16
+	}
+	for j < len(b) && plain[b[j]] {
+		j++
+	}
+	return j
+}
+
+// strAt scans the string at b[i] and returns the index after it.
+func (s *scanner) strAt(i int) int {
+	j := plainEnd(s.b, i+1)
+	if j >= len(s.b) {
+		s.fail()
+	}
+	if s.b[j] != '"' {
+		j = s.strRest(j)
+	}
+	return j + 1
+}
+
+// strRest goes on from b[j], a byte plainEnd stopped at, to the string's
+// closing quote and returns its index; invalid UTF-8 passes, as the
+// decoder allows it.
+func (s *scanner) strRest(j int) int {
+	b := s.b
 	for {
-		for i+8 <= len(b) {
-			if m := special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				// b[i] is the special byte: no second look through plain.
-				i += bits.TrailingZeros64(m) / 8
-				goto found
-			}
-			i += 8
-		}
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
-		if i >= len(b) {
+		if j >= len(b) {
 			s.fail()
 		}
-	found:
-		switch b[i] {
+		switch b[j] {
 		case '"':
-			// The bytes `"id"` end here when the string is "id" or ends
-			// in an escaped quote and id (a quote inside one is escaped).
-			if s.watch && b[i-1] == 'd' && b[i-2] == 'i' && b[i-3] == '"' {
-				s.idAgain = true
-			}
-			s.i = i + 1
-			return
+			return j
 		case '\\':
-			if i+1 >= len(b) {
+			if j+1 >= len(b) {
 				s.fail()
 			}
-			switch b[i+1] {
+			switch b[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
+				j += 2
 			case 'u':
-				if i+6 > len(b) || !hex4(b[i+2:i+6]) {
+				if j+6 > len(b) || !hex4(b[j+2:j+6]) {
 					s.fail()
 				}
-				i += 6
+				j += 6
 			default:
 				s.fail()
 			}
 		default: // a control character
 			s.fail()
 		}
+		j = plainEnd(b, j)
 	}
 }
 
@@ -380,7 +482,7 @@ func (s *scanner) plainString() string {
 		s.fail()
 	}
 	start := s.i
-	s.str()
+	s.i = s.strAt(start)
 	inner := s.b[start+1 : s.i-1]
 	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
 		s.fail()
@@ -394,7 +496,7 @@ func (s *scanner) name() string {
 		s.fail()
 	}
 	start := s.i
-	s.str()
+	s.i = s.strAt(start)
 	inner := s.b[start+1 : s.i-1]
 	if bytes.IndexByte(inner, '\\') >= 0 {
 		s.fail()
@@ -406,8 +508,8 @@ func (s *scanner) name() string {
 	return ""
 }
 
-func (s *scanner) number() {
-	b, i := s.b, s.i
+func (s *scanner) numberAt(i int) int {
+	b := s.b
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
@@ -444,24 +546,23 @@ func (s *scanner) number() {
 			s.fail()
 		}
 	}
-	// A number must end at a delimiter: "1x" is not a number.
-	if i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-		default:
-			s.fail()
-		}
-	}
-	s.i = i
+	s.delimiter(i) // "1x" is not a number
+	return i
 }
 
-func (s *scanner) literal(lit string) {
-	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+func (s *scanner) literalAt(i int, lit string) int {
+	if !bytes.HasPrefix(s.b[i:], []byte(lit)) {
 		s.fail()
 	}
-	s.i += len(lit)
-	if s.i < len(s.b) {
-		switch s.b[s.i] {
+	i += len(lit)
+	s.delimiter(i)
+	return i
+}
+
+// delimiter fails unless a scalar ending before b[i] ends at a delimiter.
+func (s *scanner) delimiter(i int) {
+	if i < len(s.b) {
+		switch s.b[i] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
 		default:
 			s.fail()
@@ -469,15 +570,21 @@ func (s *scanner) literal(lit string) {
 	}
 }
 
-func (s *scanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
+func (s *scanner) space() { s.i = s.spaceAt(s.i) }
+
+// spaceAt returns the index of the first byte at or after i that is not
+// whitespace.
+func (s *scanner) spaceAt(i int) int {
+	b := s.b
+	for i < len(b) {
+		switch b[i] {
 		case ' ', '\t', '\n', '\r':
-			s.i++
+			i++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 func (s *scanner) peek() byte {
@@ -496,17 +603,15 @@ func (s *scanner) expect(c byte) {
 
 func (s *scanner) fail() { panic(errScan{}) }
 
-// classifyScanned is classify for a record whose first top-level "id"
-// member the scanner found: the same fast path without walking the
-// members again, else the full classification.
-func (idn Identity) classifyScanned(raw []byte, item int, idVal []byte, idAgain bool) (Entry, error) {
-	if len(idn.KeyFields) == 0 && len(idVal) > 2 && idVal[0] == '"' && !idAgain && plainRecord(raw) {
-		id, _ := rawjson.StringView(idVal)
-		if id != "" && !needsQuote(id) {
-			return Entry{Kind: Record, ID: id, Raw: raw}, nil
-		}
+// plainID is the id of a plain record (see record) from the raw value
+// of its id member: a string that needs no quoting (see textID), else
+// ok == false and the record is classified in full.
+func plainID(idVal []byte) (id string, ok bool) {
+	if len(idVal) <= 2 || idVal[0] != '"' {
+		return "", false
 	}
-	return idn.classifySlow(raw, item)
+	id, _ = rawjson.StringView(idVal)
+	return id, id != "" && !needsQuote(id)
 }
 
 // Page entry slices go round: once a page's entries are handed on (the

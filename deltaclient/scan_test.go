@@ -41,6 +41,7 @@ var scanSeeds = append([]string{
 	`{"value":[{"@removed":{"reason":"changed"},"id":"g"},{"id":"\"q\""}],"@deltaLink":"d"}`,
 	` {"@odata.context":"c","value":[ { "id" : "1" } , {"id":"2"} ] , "@odata.deltaLink":"d" } `,
 	`{"value":[],"@odata.count":"7","@odata.deltaLink":"d"}`,
+	`{"value":[{"id":"a","\u0040removed":{}},{"id":"b","\u0069d":"c"},{"id":"d","o":{"@x":1,"id":2}},{"id":"e","@odata.etag":"x","@odata.etags":1}],"@odata.deltaLink":"d"}`,
 	`{"value":[{"id":"a","x":"id"},{"id":"b","o":{"id":"c"}},{"id":"d","s":"q\"id"},{"id":"e","accountid":1,"accountid":2}],"@odata.deltaLink":"d"}`,
 }, seedPages...)
 
