@@ -9,7 +9,7 @@ func (s *Snapshot) Locate(id string) (pos int, raw []byte, ok bool) {
 	if !ok {
 		return 0, nil, false
 	}
-	return int(at), s.at(at).raw, true
+	return int(at), s.at(at).raw(), true
 }
 
 // Span bounds the positions Locate returns.
@@ -19,8 +19,8 @@ func (s *Snapshot) Span() int { return s.n }
 func (s *Snapshot) EachPos(fn func(pos int, id string, raw []byte) bool) {
 	pos := 0
 	for _, seg := range s.recs {
-		for _, r := range seg {
-			if r.raw != nil && !fn(pos, r.id, r.raw) {
+		for i := range seg {
+			if r := &seg[i]; r.data != nil && !fn(pos, r.idIn(s.ids), r.raw()) {
 				return
 			}
 			pos++

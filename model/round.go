@@ -208,7 +208,7 @@ func (a *Applier) Add(entries []Entry) {
 		}
 		s.marks[at] = st | stSeen
 		r0 := s.at(at)
-		old := r0.raw
+		old := r0.raw()
 		if a.staged {
 			a.undo = append(a.undo, undo{kind: Updated, pos: at, rec: *r0})
 		}
@@ -218,7 +218,7 @@ func (a *Applier) Add(entries []Entry) {
 		start := len(a.fields)
 		var merged []byte
 		merged, a.fields = mergeDiff(old, e.Raw, a.fields)
-		r0.raw = merged
+		s.update(r0, e.ID, merged)
 		var fc []FieldChange
 		if len(a.fields) > start {
 			fc = a.fields[start:len(a.fields):len(a.fields)]
