@@ -187,7 +187,10 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 	// last is the progress so far, for retries reported from the page
 	// goroutines.
 	var last Progress
-	pl := &pipeline{c: c, ctx: ctx, origin: origin, slots: make(chan struct{}, 2), onRetry: func(r *RetryInfo) {
+	// Three slots: a page being fetched, one decoding and one decoded
+	// that the loop has not taken yet; with two, the next request often
+	// waited for the loop to take a page.
+	pl := &pipeline{c: c, ctx: ctx, origin: origin, slots: make(chan struct{}, 3), onRetry: func(r *RetryInfo) {
 		mu.Lock()
 		p := last
 		mu.Unlock()
