@@ -35,7 +35,11 @@ func TestRecordIDsInsideAndOutsideTheirJSON(t *testing.T) {
 		case r < 4: // a full record, id inside it
 			s.put(idOf(raw, id), raw)
 			want[id] = string(raw)
-		case r < 8: // an id from elsewhere (quoted, composite)
+		case r < 6: // a copy of an id the record holds (a session store's)
+			s.put(string([]byte(id)), raw)
+			want[id] = string(raw)
+		case r < 8: // an id the record does not hold (quoted, composite)
+			raw = fmt.Appendf(nil, `{"v":%d}`, step)
 			s.put(string([]byte(id)), raw)
 			want[id] = string(raw)
 		default:
@@ -92,8 +96,11 @@ func TestRollbackRestoresIDs(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		id := fmt.Sprint("r", i)
 		raw := fmt.Appendf(nil, `{"id":%q,"a":%d}`, id, i)
-		if i%2 == 0 {
+		switch i % 3 {
+		case 0:
 			id = idOf(raw, id)
+		case 1:
+			raw = fmt.Appendf(nil, `{"a":%d}`, i) // the id only outside
 		}
 		s.put(id, raw)
 	}
@@ -106,7 +113,7 @@ func TestRollbackRestoresIDs(t *testing.T) {
 			case 0:
 				es[k] = Entry{ID: id, Removed: true}
 			case 1:
-				es[k] = Entry{ID: id, Raw: fmt.Appendf(nil, `{"a":"p%d"}`, k)} // merged: id from elsewhere
+				es[k] = Entry{ID: id, Raw: fmt.Appendf(nil, `{"a":"p%d"}`, k)} // merged into the record
 			default:
 				raw := fmt.Appendf(nil, `{"id":%q,"a":"f%d"}`, id, k)
 				es[k] = Entry{ID: idOf(raw, id), Raw: raw}

@@ -4,6 +4,7 @@
 package model
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"unsafe"
@@ -113,10 +114,23 @@ func recOf(raw []byte) rec {
 	return rec{data: unsafe.SliceData(raw), n: uint32(len(raw))}
 }
 
-// idInRaw sets r's id to where id lies inside r's JSON, if it does.
+// idInRaw sets r's id to where id lies inside r's JSON, if it does: the
+// decoder's ids are views of their records, and an id from elsewhere (a
+// session store keeps ids apart, a merged update is a new record) is
+// looked for there, since any copy of its bytes will do.
 func (r *rec) idInRaw(id string) bool {
+	if r.data == nil || len(id) == 0 || len(id) >= 1<<idLenBits {
+		return false
+	}
 	off := uintptr(unsafe.Pointer(unsafe.StringData(id))) - uintptr(unsafe.Pointer(r.data))
-	if r.data == nil || len(id) == 0 || off >= 1<<idOffBits || len(id) >= 1<<idLenBits || off+uintptr(len(id)) > uintptr(r.n) {
+	if off > uintptr(r.n) || uintptr(len(id)) > uintptr(r.n)-off {
+		i := bytes.Index(r.raw()[:min(r.n, 1<<idOffBits+uint32(len(id))-1)], unsafe.Slice(unsafe.StringData(id), len(id)))
+		if i < 0 {
+			return false
+		}
+		off = uintptr(i)
+	}
+	if off >= 1<<idOffBits {
 		return false
 	}
 	r.id = uint32(off)<<idLenBits | uint32(len(id))
