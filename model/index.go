@@ -25,12 +25,15 @@ func hashOf(id string) uint32 { return uint32(maphash.String(seed, id)) }
 
 const minSlots = 64
 
-func newIndex(n int) index {
+func newIndex(n int) index { return index{slots: newSlots(slotsFor(n))} }
+
+// slotsFor is the table size for n ids: at most 70% full.
+func slotsFor(n int) int {
 	size := minSlots
-	for size*7 < n*10 { // at most 70% full
+	for size*7 < n*10 {
 		size *= 2
 	}
-	return index{slots: newSlots(size)}
+	return size
 }
 
 // newSlots returns an empty table whose memory has been written once. A
@@ -75,9 +78,12 @@ func (x *index) insert(h uint32, pos int32) {
 	x.count++
 }
 
-func (x *index) grow() {
+func (x *index) grow() { x.growTo(max(minSlots, 2*len(x.slots))) }
+
+// growTo moves the table to one of size slots, a power of two.
+func (x *index) growTo(size int) {
 	old := x.slots
-	x.slots = newSlots(max(minSlots, 2*len(old)))
+	x.slots = newSlots(size)
 	mask := uint32(len(x.slots) - 1)
 	for _, s := range old {
 		if s.pos == 0 {

@@ -98,4 +98,9 @@ func TestSnapshotGrow(t *testing.T) {
 	if s.Len() != 100_100 {
 		t.Errorf("Len %d, want 100100", s.Len())
 	}
+	// Grow moves to the final table at once: no table on the way is
+	// left as garbage (a snapshot and its first table, then one more).
+	if allocs := testing.AllocsPerRun(3, func() { NewSnapshot(10).Grow(100_000) }); allocs > 3 {
+		t.Errorf("NewSnapshot(10).Grow(100000) allocates %v times, want at most 3", allocs)
+	}
 }

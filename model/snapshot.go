@@ -167,10 +167,10 @@ func NewSnapshot(n int) *Snapshot {
 // Grow makes room for about n more records at once, so a baseline whose
 // size is known (from @odata.count) is indexed without rehashing.
 func (s *Snapshot) Grow(n int) {
-	if want := newIndex(s.idx.count + n); len(want.slots) > len(s.idx.slots) {
-		for len(s.idx.slots) < len(want.slots) {
-			s.idx.grow()
-		}
+	// One move to the final size: doubling step by step would leave
+	// each table on the way as garbage.
+	if size := slotsFor(s.idx.count + n); size > len(s.idx.slots) {
+		s.idx.growTo(size)
 	}
 }
 
