@@ -385,12 +385,16 @@ func (s *Snapshot) warm(batch []Entry, hashes *[warmBatch]uint32) {
 		}
 		return
 	}
+	// Hashing first, then loading: a loop of loads alone keeps all the
+	// batch's misses in flight, where hash calls between them fill the
+	// processor's window and leave only a few outstanding.
+	for k := range batch {
+		hashes[k] = hashOf(batch[k].ID)
+	}
 	mask := uint32(len(s.idx.slots) - 1)
 	var sink int32
 	for k := range batch {
-		h := hashOf(batch[k].ID)
-		hashes[k] = h
-		sink += s.idx.slots[h&mask].pos
+		sink += s.idx.slots[hashes[k]&mask].pos
 	}
 	for k := range batch {
 		if sl := s.idx.slots[hashes[k]&mask]; sl.pos != 0 && sl.hash == hashes[k] {
