@@ -64,6 +64,35 @@ func (x *index) find(id string, h uint32, idAt func(int32) string) (int32, bool)
 	}
 }
 
+// lookup is find that, for an absent id, also returns the empty slot
+// that ends its probe run, where insertAt puts it without probing again.
+func (x *index) lookup(id string, h uint32, idAt func(int32) string) (pos int32, free uint32, ok bool) {
+	if len(x.slots) == 0 {
+		return 0, 0, false
+	}
+	mask := uint32(len(x.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s.pos == 0 {
+			return 0, i, false
+		}
+		if s.hash == h && idAt(s.pos-1) == id {
+			return s.pos - 1, 0, true
+		}
+	}
+}
+
+// insertAt adds a position for an absent id whose probe run lookup ended
+// at free; the table must not have changed since.
+func (x *index) insertAt(free, h uint32, pos int32) {
+	if (x.count+1)*10 > len(x.slots)*7 {
+		x.insert(h, pos)
+		return
+	}
+	x.slots[free] = slot{hash: h, pos: pos + 1}
+	x.count++
+}
+
 // insert adds a position for an id known to be absent.
 func (x *index) insert(h uint32, pos int32) {
 	if (x.count+1)*10 > len(x.slots)*7 {

@@ -159,7 +159,7 @@ func (a *Applier) Add(entries []Entry) {
 		}
 		e := &entries[i]
 		h := hashes[i%warmBatch]
-		at, had := s.idx.find(e.ID, h, s.idAt)
+		at, free, had := s.idx.lookup(e.ID, h, s.idAt)
 		var st uint8
 		seen := false
 		if had {
@@ -199,7 +199,7 @@ func (a *Applier) Add(entries []Entry) {
 				a.undo = append(a.undo, undo{kind: Added, pos: int32(s.n), h: h})
 			}
 			a.mark(int32(s.n), st)
-			s.push(h, e.ID, e.Raw)
+			s.pushAt(free, h, e.ID, e.Raw)
 			r.Changes = append(r.Changes, Change{Kind: Added, ID: e.ID, Record: e.Raw})
 			continue
 		}

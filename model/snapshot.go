@@ -198,11 +198,12 @@ func (s *Snapshot) Add(entries []Entry) (skipped int) {
 				continue
 			}
 			h := hashes[k]
-			if at, ok := s.idx.find(e.ID, h, s.idAt); ok {
+			at, free, ok := s.idx.lookup(e.ID, h, s.idAt)
+			if ok {
 				s.update(s.at(at), e.ID, e.Raw)
 				continue
 			}
-			s.push(h, e.ID, e.Raw)
+			s.pushAt(free, h, e.ID, e.Raw)
 		}
 	}
 	return skipped
@@ -257,13 +258,24 @@ func (s *Snapshot) lookup(id string) (pos int32, h uint32, ok bool) {
 
 // push appends a record that is not in the snapshot.
 func (s *Snapshot) push(h uint32, id string, raw []byte) {
+	s.appendRec(id, raw)
+	s.idx.insert(h, int32(s.n))
+	s.n++
+}
+
+// pushAt is push for an id whose lookup ended at the empty slot free.
+func (s *Snapshot) pushAt(free, h uint32, id string, raw []byte) {
+	s.appendRec(id, raw)
+	s.idx.insertAt(free, h, int32(s.n))
+	s.n++
+}
+
+func (s *Snapshot) appendRec(id string, raw []byte) {
 	if s.n>>segBits == len(s.recs) {
 		s.recs = append(s.recs, make([]rec, 0, segSize))
 	}
 	seg := &s.recs[len(s.recs)-1]
 	*seg = append(*seg, s.makeRec(id, raw))
-	s.idx.insert(h, int32(s.n))
-	s.n++
 }
 
 func (s *Snapshot) put(id string, raw []byte) {
