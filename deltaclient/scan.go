@@ -2,8 +2,6 @@ package deltaclient
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -27,6 +25,7 @@ import (
 type scanner struct {
 	b []byte
 	i int
+	specialMap
 }
 
 // errScan is how the scanner gives up; the caller falls back.
@@ -43,6 +42,8 @@ func scanPage(body []byte, idn Identity) (p page, err error, ok bool) {
 		}
 	}()
 	s := scanner{b: body}
+	s.initSpecials()
+	defer s.putSpecials()
 	p = page{count: -1}
 	s.space()
 	s.expect('{')
@@ -198,23 +199,7 @@ func (s *scanner) record(i int) (end int, idVal []byte, plain bool) {
 			s.fail()
 		}
 		nameStart := i
-		// plainEnd's first step, written out: a call per string cost more
-		// than the test.
-		j := i + 1
-		if j+16 <= len(b) {
-			m1 := special(binary.LittleEndian.Uint64(b[j:]))
-			m2 := special(binary.LittleEndian.Uint64(b[j+8:]))
-			switch {
-			case m1 != 0:
-				j += bits.TrailingZeros64(m1) / 8
-			case m2 != 0:
-				j += 8 + bits.TrailingZeros64(m2)/8
-			default:
-				j = plainEnd(b, j+16)
-			}
-		} else {
-			j = plainEnd(b, j)
-		}
+		j := s.endOf(i + 1)
 		if j >= len(b) {
 			s.fail()
 		}
@@ -241,21 +226,7 @@ func (s *scanner) record(i int) (end int, idVal []byte, plain bool) {
 		}
 		vStart := i
 		if i < len(b) && b[i] == '"' { // most values are strings: no call to value
-			j := i + 1
-			if j+16 <= len(b) {
-				m1 := special(binary.LittleEndian.Uint64(b[j:]))
-				m2 := special(binary.LittleEndian.Uint64(b[j+8:]))
-				switch {
-				case m1 != 0:
-					j += bits.TrailingZeros64(m1) / 8
-				case m2 != 0:
-					j += 8 + bits.TrailingZeros64(m2)/8
-				default:
-					j = plainEnd(b, j+16)
-				}
-			} else {
-				j = plainEnd(b, j)
-			}
+			j := s.endOf(i + 1)
 			if j >= len(b) {
 				s.fail()
 			}
@@ -379,49 +350,9 @@ func (s *scanner) valueAt(i, depth int) int {
 	return 0
 }
 
-// plain marks the bytes a string can hold without a closer look.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// special has the high bit set in each byte of w that is a quote, a
-// backslash or a control character (eight bytes at a time; the lowest
-// one set is always right, borrows only reach higher bytes).
-func special(w uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	// The high bit of w ^ c is w's (c < 0x80): one &^ w serves all three
-	// tests, which exclude bytes of 0x80 and above alike.
-	q, bs, ctl := (w^(lo*'"'))-lo, (w^(lo*'\\'))-lo, w-lo*0x20
-	return (q | bs | ctl) &^ w & hi
-}
-
-// plainEnd returns the index of the first quote, backslash or control
-// character at or after j, or len(b). Most strings of a record are short:
-// sixteen bytes are tested at a time, as two words at once.
-func plainEnd(b []byte, j int) int {
-	for j+16 <= len(b) {
-		m1 := special(binary.LittleEndian.Uint64(b[j:]))
-		m2 := special(binary.LittleEndian.Uint64(b[j+8:]))
-		if m1 != 0 {
-			return j + bits.TrailingZeros64(m1)/8
-		}
-		if m2 != 0 {
-			return j + 8 + bits.TrailingZeros64(m2)/8
-		}
-		j += 16
-	}
-	for j < len(b) && plain[b[j]] {
-		j++
-	}
-	return j
-}
-
 // strAt scans the string at b[i] and returns the index after it.
 func (s *scanner) strAt(i int) int {
-	j := plainEnd(s.b, i+1)
+	j := s.endOf(i + 1)
 	if j >= len(s.b) {
 		s.fail()
 	}
@@ -431,7 +362,7 @@ func (s *scanner) strAt(i int) int {
 	return j + 1
 }
 
-// strRest goes on from b[j], a byte plainEnd stopped at, to the string's
+// strRest goes on from b[j], a special byte inside a string, to the string's
 // closing quote and returns its index; invalid UTF-8 passes, as the
 // decoder allows it.
 func (s *scanner) strRest(j int) int {
@@ -461,7 +392,7 @@ func (s *scanner) strRest(j int) int {
 		default: // a control character
 			s.fail()
 		}
-		j = plainEnd(b, j)
+		j = s.endOf(j)
 	}
 }
 
