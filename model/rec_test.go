@@ -127,3 +127,41 @@ func TestRollbackRestoresIDs(t *testing.T) {
 		}
 	}
 }
+
+// Ids past what a record's 32 bits describe (longer than 2047 bytes, or
+// starting past its first MiB), empty ids and empty records are kept
+// whole all the same.
+func TestRecordIDEdges(t *testing.T) {
+	long := func(n int) string { return string(bytes.Repeat([]byte("k"), n)) }
+	far := fmt.Sprintf(`{"pad":"%s","id":"far"}`, long(1<<20))
+	cases := []struct {
+		name, id, raw string
+		inside       bool
+	}{
+		{"2047-byte id", long(2047), `{"id":"` + long(2047) + `"}`, true},
+		{"2048-byte id", long(2048), `{"id":"` + long(2048) + `"}`, false},
+		{"id past the first MiB", "far", far, false},
+		{"empty id", "", `{"id":""}`, false},
+		{"empty record", "x", ``, false},
+	}
+	s := NewSnapshot(0)
+	for _, c := range cases {
+		raw := []byte(c.raw)
+		id := c.id
+		if c.id != "" && bytes.Contains(raw, []byte(c.id)) {
+			id = idOf(raw, c.id)
+		}
+		s.put(id, raw)
+		pos, got, ok := s.Locate(c.id)
+		if !ok || string(got) != c.raw || got == nil {
+			t.Errorf("%s: Locate = %.40q %v", c.name, got, ok)
+			continue
+		}
+		if r := s.at(int32(pos)); (r.id&idsFlag == 0) != c.inside || r.idIn(s.ids) != c.id {
+			t.Errorf("%s: kept inside the record %v, want %v; id %.40q", c.name, r.id&idsFlag == 0, c.inside, r.idIn(s.ids))
+		}
+	}
+	if s.Len() != len(cases) {
+		t.Errorf("Len %d, want %d", s.Len(), len(cases))
+	}
+}
