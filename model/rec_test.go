@@ -136,7 +136,7 @@ func TestRecordIDEdges(t *testing.T) {
 	far := fmt.Sprintf(`{"pad":"%s","id":"far"}`, long(1<<20))
 	cases := []struct {
 		name, id, raw string
-		inside       bool
+		inside        bool
 	}{
 		{"2047-byte id", long(2047), `{"id":"` + long(2047) + `"}`, true},
 		{"2048-byte id", long(2048), `{"id":"` + long(2048) + `"}`, false},
