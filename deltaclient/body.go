@@ -30,7 +30,42 @@ func sizeHintOf(ctx context.Context) *sizeHint {
 const (
 	firstChunk = 256 << 10 // a body of unknown size with no hint starts here
 	chunkSize  = 1 << 20   // the rest arrives in chunks of this size
+
+	// prefaultMin is the smallest buffer whose pages are mapped before it
+	// is filled: smaller ones mostly land in memory the allocator has
+	// mapped already, and the call would cost more than it saves.
+	prefaultMin = 256 << 10
+	// prefaultStep is how far ahead of the data a buffer's pages are
+	// mapped, so a body shorter than its buffer maps little more than it
+	// fills.
+	prefaultStep = 1 << 20
 )
+
+// newBuffer is make([]byte, n) with its pages mapped (prefault), for a
+// buffer about to be filled whole by a copy.
+func newBuffer(n int64) []byte {
+	b := make([]byte, n)
+	prefault(b)
+	return b
+}
+
+// readFull is io.ReadFull mapping b's pages a step ahead of the data.
+func readFull(r io.Reader, b []byte) (int, error) {
+	off := 0
+	for off < len(b) {
+		w := b[off:min(len(b), off+prefaultStep)]
+		prefault(w)
+		n, err := io.ReadFull(r, w)
+		off += n
+		if err != nil {
+			if err == io.EOF && off > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return off, err
+		}
+	}
+	return off, nil
+}
 
 // readBody reads a whole body into a slice of exactly its size. With a
 // Content-Length that is one allocation. Without one (chunked, or gzip
@@ -42,7 +77,7 @@ const (
 func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) {
 	if length > 0 && length < 1<<31 && length <= limit {
 		b := make([]byte, length)
-		n, err := io.ReadFull(r, b)
+		n, err := readFull(r, b)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return b[:n], networkError(io.ErrUnexpectedEOF)
 		}
@@ -56,12 +91,12 @@ func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) 
 		}
 	}
 	first := make([]byte, min(guess, limit+1))
-	n, err := io.ReadFull(r, first)
+	n, err := readFull(r, first)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		body := first[:n:n]
 		if slack := len(first) - n; slack > n/16 && slack > 4096 {
 			// Kept slack would be held as long as the records are.
-			body = append(make([]byte, 0, n), body...)
+			body = append(newBuffer(int64(n))[:0], body...)
 		}
 		hint.set(int64(n))
 		return body, nil
@@ -73,7 +108,7 @@ func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) 
 	total := int64(n)
 	for {
 		c := make([]byte, min(chunkSize, max(limit+1-total, 1)))
-		n, err := io.ReadFull(r, c)
+		n, err := readFull(r, c)
 		if n > 0 {
 			chunks = append(chunks, c[:n])
 			total += int64(n)
@@ -85,7 +120,7 @@ func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) 
 			return nil, err
 		}
 	}
-	body := make([]byte, 0, total)
+	body := newBuffer(total)[:0]
 	for i, c := range chunks {
 		body = append(body, c...)
 		chunks[i] = nil

@@ -1,0 +1,42 @@
+package deltaclient
+
+import (
+	"bytes"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// prefault maps every whole page of the slice it is given, and no other,
+// without changing a byte: the bytes a read already put there stay.
+func TestPrefaultMapsPagesKeepingBytes(t *testing.T) {
+	const page, pages = 4096, 128
+	mem, err := unix.Mmap(-1, 0, pages*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	if err := unix.Madvise(mem[:page], unix.MADV_POPULATE_WRITE); err != nil {
+		t.Skipf("this kernel has no MADV_POPULATE_WRITE (%v): prefault is a no-op here", err)
+	}
+	// Page 0 is mapped now; it holds bytes that must survive.
+	copy(mem, "already read")
+	// From the middle of page 0 to the middle of page 100: pages 1-99 are
+	// whole, page 100 is not.
+	b := mem[page/2 : 100*page+page/2]
+	prefault(b)
+	resident := make([]byte, pages)
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&mem[0])), uintptr(len(mem)), uintptr(unsafe.Pointer(&resident[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	for i, r := range resident {
+		want := i < 100 // page 0 was mapped before
+		if got := r&1 == 1; got != want {
+			t.Errorf("page %d resident = %v, want %v", i, got, want)
+		}
+	}
+	if !bytes.HasPrefix(mem, []byte("already read")) || bytes.ContainsFunc(mem[len("already read"):], func(r rune) bool { return r != 0 }) {
+		t.Errorf("prefault changed the bytes")
+	}
+}
