@@ -108,6 +108,9 @@ type Applier struct {
 	marked []int32
 	gone   map[string]uint8
 	count  [4]int // by class: none, added, updated, deleted
+	// The id arena at Begin: what the snapshot's records use of it then
+	// is what they use after a rollback, and all it gained is dead.
+	idsLen, idsDead int
 }
 
 const stSeen = 1 << 3 // a mark is set
@@ -128,10 +131,12 @@ func (s *Snapshot) begin(n int, staged bool) *Applier {
 		s.marks = append(s.marks, make([]uint8, s.n-len(s.marks))...)
 	}
 	return &Applier{
-		s:      s,
-		r:      &Round{Changes: make([]Change, 0, n)},
-		marked: make([]int32, 0, n),
-		staged: staged,
+		s:       s,
+		r:       &Round{Changes: make([]Change, 0, n)},
+		marked:  make([]int32, 0, n),
+		staged:  staged,
+		idsLen:  len(s.ids),
+		idsDead: s.idsDead,
 	}
 }
 
@@ -279,6 +284,10 @@ func (a *Applier) Rollback() {
 			s.pop(u.h, u.pos)
 		}
 	}
+	// Nothing compacts while a round is staged, so the arena is its old
+	// self plus what the round appended, and the counts of the round's
+	// removals and updates no longer hold.
+	s.idsDead = a.idsDead + len(s.ids) - a.idsLen
 	a.unmark()
 	a.undo = nil
 	a.r = &Round{}

@@ -245,6 +245,19 @@ func checkPair(t testing.TB, where string, p pair, gone []string) {
 	if n != s.n || holes != s.dead || s.idx.count != s.n-s.dead {
 		t.Fatalf("%s: %d positions (n %d), %d holes (dead %d), index holds %d", where, n, s.n, holes, s.dead, s.idx.count)
 	}
+	// The id arena's dead bytes are what compaction goes by: counted
+	// exactly, or the arena grows without bound (or compacts for nothing).
+	live := 0
+	for _, seg := range s.recs {
+		for i := range seg {
+			if r := &seg[i]; r.data != nil && r.id&idsFlag != 0 {
+				live += ownLen(r.idIn(s.ids))
+			}
+		}
+	}
+	if s.idsDead != len(s.ids)-live {
+		t.Fatalf("%s: the id arena holds %d bytes, %d of them live, but counts %d dead", where, len(s.ids), live, s.idsDead)
+	}
 	for pos, m := range s.marks {
 		if m != 0 {
 			t.Fatalf("%s: position %d still marked between rounds", where, pos)
