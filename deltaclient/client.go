@@ -224,7 +224,7 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 		}
 		res.Pages++
 		records += len(p.entries)
-		if mode != modeDelta {
+		if mode != modeDelta && p.guessed {
 			if err := guessed.check(p.entries); err != nil {
 				return nil, fmt.Errorf("page %d: %w", res.Pages, err)
 			}

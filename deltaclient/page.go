@@ -16,6 +16,9 @@ type page struct {
 	deltaLink string
 	count     int64 // @odata.count, -1 when absent
 	links     int
+	// guessed: some entry's id came from a guessed key (guessedKeys
+	// checks only such pages).
+	guessed bool
 }
 
 // ErrNotJSON means a 200 answer whose body is not JSON, typically an HTML
@@ -158,6 +161,7 @@ func readValues(dec *jsontext.Decoder, body []byte, idn Identity, p *page) error
 			continue
 		}
 		p.entries = append(p.entries, e)
+		p.guessed = p.guessed || e.guessedKey != ""
 	}
 	_, err := dec.ReadToken()
 	return malformed(dec, err)

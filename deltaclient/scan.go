@@ -147,6 +147,7 @@ func (s *scanner) values(idn Identity, p *page) error {
 				p.links++
 				goto next
 			}
+			p.guessed = p.guessed || e.guessedKey != ""
 		}
 		if p.entries == nil {
 			// Sized from the first record: growing a page's entries
