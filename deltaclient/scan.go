@@ -151,8 +151,11 @@ func (s *scanner) values(idn Identity, p *page) error {
 		}
 		if p.entries == nil {
 			// Sized from the first record: growing a page's entries
-			// by doubling was a fifth of a baseline's garbage.
-			p.entries = getEntries((len(s.b)-start)/(len(raw)+1)*9/8 + 8)
+			// by doubling was a fifth of a baseline's garbage. Capped:
+			// a tiny first record before large ones would ask for 80
+			// bytes of entry per 10 bytes of page (2 GB for a page of
+			// 256 MiB); past the cap they grow by doubling.
+			p.entries = getEntries(min((len(s.b)-start)/(len(raw)+1)*9/8+8, maxPresized))
 		}
 		p.entries = append(p.entries, e)
 	next:
@@ -545,6 +548,12 @@ func plainID(idVal []byte) (id string, ok bool) {
 	id, _ = rawjson.StringView(idVal)
 	return id, id != "" && !needsQuote(id)
 }
+
+// maxPresized bounds the entries a page is given room for before its
+// records are counted: 64Ki entries, 5 MiB, more than the pages of the
+// services deltascope talks to hold (Business Central and Dataverse send
+// up to 20,000 or 5,000 records, Graph 999).
+const maxPresized = 1 << 16
 
 // Page entry slices go round: once a page's entries are handed on (the
 // callers of BaselinePages and ReadPages keep copies, Delta appends them
