@@ -2,6 +2,7 @@ package deltaclient
 
 import (
 	"bytes"
+	"math/bits"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -191,6 +192,10 @@ func (s *scanner) values(idn Identity, p *page) error {
 func (s *scanner) record(i int) (end int, idVal []byte, plain bool) {
 	b := s.b
 	plain = true
+	// w holds the special bits of b[wb:wb+64]: most strings end within
+	// the window a string before them loaded, found with a shift and a
+	// count, no load (endOf's loads were the walk's critical path).
+	wb, w := -64, uint64(0)
 	i++ // '{'
 	if i < len(b) && b[i] != '"' {
 		i = s.spaceAt(i)
@@ -203,7 +208,13 @@ func (s *scanner) record(i int) (end int, idVal []byte, plain bool) {
 			s.fail()
 		}
 		nameStart := i
-		j := s.endOf(i + 1)
+		j := i + 1
+		if d := uint(j - wb); d < 64 && w>>d != 0 {
+			j += bits.TrailingZeros64(w >> d)
+		} else {
+			wb, w = j, s.window(j)
+			j = s.windowEnd(j, w)
+		}
 		if j >= len(b) {
 			s.fail()
 		}
@@ -230,7 +241,13 @@ func (s *scanner) record(i int) (end int, idVal []byte, plain bool) {
 		}
 		vStart := i
 		if i < len(b) && b[i] == '"' { // most values are strings: no call to value
-			j := s.endOf(i + 1)
+			j := i + 1
+			if d := uint(j - wb); d < 64 && w>>d != 0 {
+				j += bits.TrailingZeros64(w >> d)
+			} else {
+				wb, w = j, s.window(j)
+				j = s.windowEnd(j, w)
+			}
 			if j >= len(b) {
 				s.fail()
 			}

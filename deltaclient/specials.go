@@ -77,6 +77,24 @@ func (s *scanner) endOf(p int) int {
 	return s.nextSpecial(p)
 }
 
+// window returns the special bits of b[p:p+64] (p <= len(b)).
+func (s *scanner) window(p int) uint64 {
+	k := p >> 6
+	if k+2 > s.done {
+		s.more(k + 2)
+	}
+	sh := uint(p) & 63
+	return s.bm[k]>>sh | s.bm[k+1]<<(64-sh)
+}
+
+// windowEnd is nextSpecial(p) given w, the window at p.
+func (s *scanner) windowEnd(p int, w uint64) int {
+	if w != 0 {
+		return p + bits.TrailingZeros64(w)
+	}
+	return s.nextSpecial(p + 64)
+}
+
 // nextSpecial returns the index of the first special byte at or after p
 // (p <= len(b)), or len(b) or more when there is none.
 func (s *scanner) nextSpecial(p int) int {
