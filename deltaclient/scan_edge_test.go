@@ -252,3 +252,25 @@ func TestSpecialBitsEveryByteEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScanGoBitmapMatchesTokens is FuzzScanMatchesTokens with the pure Go
+// bitmap (the one used without AVX2), and checks the two bitmaps agree on
+// every input. Fuzz targets run after the tests, one input at a time, so
+// the swap is seen by no other test.
+func FuzzScanGoBitmapMatchesTokens(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		whole := in[:len(in)/64*64]
+		got, want := make([]uint64, len(whole)/64), make([]uint64, len(whole)/64)
+		specialBits(whole, got)
+		specialBitsGo(whole, want)
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("block %d of %q: bitmap %#x, Go %#x", k, whole[k*64:k*64+64], got[k], want[k])
+			}
+		}
+		withBitmap(t, specialBitsGo, func() { sameDecoding(t, exact(in), Identity{}) })
+	})
+}
