@@ -486,7 +486,7 @@ func randomOps(seed uint64, n int) []byte {
 func TestSnapshotMatchesMap(t *testing.T) {
 	t.Parallel()
 	n := 60
-	if testing.Short() {
+	if testing.Short() || raceOn {
 		n = 10
 	}
 	for seed := range uint64(n) {
