@@ -23,7 +23,8 @@ import (
 // while pages after it are in flight, a server error, a wrong guess on
 // every page, a cancelled context, a guess on the last page), every
 // goroutine it started ends, and every slot a dropped page held comes
-// back (else the walk stalls once three are lost).
+// back (else the walk stalls once three are lost), and a dropped guess
+// is cancelled rather than followed.
 //
 // Not parallel: goroutines are counted, and parallel tests start only
 // after the sequential ones are done.
@@ -133,6 +134,12 @@ func TestPipelineLeavesNoGoroutines(t *testing.T) {
 				}
 				if trapHits.Load() == 0 {
 					t.Error("no page was fetched on the wrong guess: the test checks nothing")
+				}
+				// A dropped guess is cancelled, not followed: each wrong
+				// page guesses another, and only the cancellation stops
+				// the chain (uncancelled, it ran to some 100 pages).
+				if n := trapHits.Load(); n > 2*pages {
+					t.Errorf("%d pages fetched on wrong guesses for %d pages: a dropped guess goes on", n, pages)
 				}
 			},
 		},
