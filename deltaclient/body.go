@@ -49,12 +49,14 @@ func newBuffer(n int64) []byte {
 	return b
 }
 
-// readFull is io.ReadFull mapping b's pages a step ahead of the data.
-func readFull(r io.Reader, b []byte) (int, error) {
+// readFull is io.ReadFull mapping b's pages a step ahead of the data, up
+// to byte mapped: past it the pages fault in only where data lands, so
+// the slack of a buffer sized by a guess is not made resident.
+func readFull(r io.Reader, b []byte, mapped int) (int, error) {
 	off := 0
 	for off < len(b) {
 		w := b[off:min(len(b), off+prefaultStep)]
-		prefault(w)
+		prefault(w[:max(0, min(len(w), mapped-off))])
 		n, err := io.ReadFull(r, w)
 		off += n
 		if err != nil {
@@ -77,21 +79,21 @@ func readFull(r io.Reader, b []byte) (int, error) {
 func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) {
 	if length > 0 && length < 1<<31 && length <= limit {
 		b := make([]byte, length)
-		n, err := readFull(r, b)
+		n, err := readFull(r, b, len(b))
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return b[:n], networkError(io.ErrUnexpectedEOF)
 		}
 		return b, err
 	}
-	guess := int64(firstChunk)
+	guess, likely := int64(firstChunk), int64(firstChunk)
 	if hint != nil {
 		if last := hint.last.Load(); last > 0 {
 			// Pages of one listing vary by a few percent.
-			guess = last + last/32 + 4096
+			guess, likely = last+last/32+4096, last-last/32
 		}
 	}
 	first := make([]byte, min(guess, limit+1))
-	n, err := readFull(r, first)
+	n, err := readFull(r, first, int(likely))
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		body := first[:n:n]
 		if slack := len(first) - n; slack > n/16 && slack > 4096 {
@@ -108,7 +110,7 @@ func readBody(r io.Reader, length, limit int64, hint *sizeHint) ([]byte, error) 
 	total := int64(n)
 	for {
 		c := make([]byte, min(chunkSize, max(limit+1-total, 1)))
-		n, err := readFull(r, c)
+		n, err := readFull(r, c, len(c))
 		if n > 0 {
 			chunks = append(chunks, c[:n])
 			total += int64(n)

@@ -2,6 +2,7 @@ package deltaclient
 
 import (
 	"bytes"
+	"io"
 	"testing"
 	"unsafe"
 
@@ -38,5 +39,37 @@ func TestPrefaultMapsPagesKeepingBytes(t *testing.T) {
 	}
 	if !bytes.HasPrefix(mem, []byte("already read")) || bytes.ContainsFunc(mem[len("already read"):], func(r rune) bool { return r != 0 }) {
 		t.Errorf("prefault changed the bytes")
+	}
+}
+
+// A buffer sized by a guess has its pages mapped ahead of the data only
+// up to where the body likely ends: the slack past it stays unmapped, as
+// it is held as long as the records are.
+func TestReadFullMapsNoSlackPastLikelyEnd(t *testing.T) {
+	const page = 4096
+	size := 3 * prefaultStep
+	mem, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	if err := unix.Madvise(mem[:page], unix.MADV_POPULATE_WRITE); err != nil {
+		t.Skipf("this kernel has no MADV_POPULATE_WRITE (%v): prefault is a no-op here", err)
+	}
+	body := bytes.Repeat([]byte("x"), prefaultStep+page)
+	likely := prefaultStep + prefaultStep/2
+	n, err := readFull(bytes.NewReader(body), mem, likely)
+	if n != len(body) || err != io.ErrUnexpectedEOF {
+		t.Fatalf("readFull = %d, %v; want %d, ErrUnexpectedEOF", n, err, len(body))
+	}
+	resident := make([]byte, size/page)
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&mem[0])), uintptr(len(mem)), uintptr(unsafe.Pointer(&resident[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	for i, r := range resident {
+		want := i*page < likely // the body, then mapped ahead up to likely
+		if got := r&1 == 1; got != want {
+			t.Errorf("page %d (byte %d) resident = %v, want %v", i, i*page, got, want)
+		}
 	}
 }

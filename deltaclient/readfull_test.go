@@ -31,7 +31,7 @@ func TestReadFullAcrossPrefaultSteps(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := make([]byte, tc.size)
-			n, err := readFull(iotest.HalfReader(bytes.NewReader(tc.body)), b)
+			n, err := readFull(iotest.HalfReader(bytes.NewReader(tc.body)), b, len(b))
 			if n != tc.wantN || err != tc.wantErr {
 				t.Fatalf("readFull = %d, %v; want %d, %v", n, err, tc.wantN, tc.wantErr)
 			}
