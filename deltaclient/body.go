@@ -49,15 +49,23 @@ func newBuffer(n int64) []byte {
 	return b
 }
 
-// readFull is io.ReadFull mapping b's pages a step ahead of the data, up
-// to byte mapped: past it the pages fault in only where data lands, so
-// the slack of a buffer sized by a guess is not made resident.
+// readFull is io.ReadFull mapping b's pages (prefault) a step ahead of
+// the data, up to byte mapped: past it the pages fault in only where data
+// lands, so the slack of a buffer sized by a guess is not made resident.
+// A goroutine maps the steps the reader has not reached, so the mapping
+// overlaps the wait for the data and the copy instead of adding to them;
+// each step is mapped once, by whichever of the two claims it first.
 func readFull(r io.Reader, b []byte, mapped int) (int, error) {
+	m := &mapper{b: b[:min(max(mapped, 0), len(b))]}
+	m.steps = (len(m.b) + prefaultStep - 1) / prefaultStep
+	if m.steps > 1 {
+		go m.run()
+		defer m.stop()
+	}
 	off := 0
 	for off < len(b) {
-		w := b[off:min(len(b), off+prefaultStep)]
-		prefault(w[:max(0, min(len(w), mapped-off))])
-		n, err := io.ReadFull(r, w)
+		m.upTo(off / prefaultStep)
+		n, err := io.ReadFull(r, b[off:min(len(b), off+prefaultStep)])
 		off += n
 		if err != nil {
 			if err == io.EOF && off > 0 {
@@ -68,6 +76,45 @@ func readFull(r io.Reader, b []byte, mapped int) (int, error) {
 	}
 	return off, nil
 }
+
+// mapper hands out the steps of a buffer to be mapped, in order, each
+// once, to the reader and to a goroutine running ahead of it.
+type mapper struct {
+	b     []byte
+	steps int
+	next  atomic.Int64 // the first step nobody has claimed
+}
+
+func (m *mapper) mapStep(i int) {
+	prefault(m.b[i*prefaultStep : min(len(m.b), (i+1)*prefaultStep)])
+}
+
+// upTo maps the unclaimed steps up to and including k.
+func (m *mapper) upTo(k int) {
+	for {
+		n := m.next.Load()
+		if n > int64(min(k, m.steps-1)) {
+			return
+		}
+		if m.next.CompareAndSwap(n, n+1) {
+			m.mapStep(int(n))
+		}
+	}
+}
+
+// run maps steps until none is left unclaimed.
+func (m *mapper) run() {
+	for {
+		n := m.next.Add(1) - 1
+		if n >= int64(m.steps) {
+			return
+		}
+		m.mapStep(int(n))
+	}
+}
+
+// stop leaves the steps nobody has claimed unmapped: the read failed.
+func (m *mapper) stop() { m.next.Store(int64(m.steps)) }
 
 // readBody reads a whole body into a slice of exactly its size. With a
 // Content-Length that is one allocation. Without one (chunked, or gzip
