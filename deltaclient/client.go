@@ -79,6 +79,7 @@ type Progress struct {
 
 // RetryInfo says a page failed and will be tried again.
 type RetryInfo struct {
+	Page    int // the page of the walk being retried, from 1
 	Attempt int // the attempt that failed, from 1
 	Max     int
 	Wait    time.Duration
@@ -197,7 +198,7 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 		p.Retry = r
 		report(p)
 	}}
-	job := pl.start(start, mode == modeBaseline, maxPages-1)
+	job := pl.start(start, 1, mode == modeBaseline, maxPages-1)
 	var guessed guessedKeys
 	// seen is every link of this walk and the page it fetched.
 	seen := map[string]int{start: 1}
@@ -285,7 +286,7 @@ func (c *Client) run(ctx context.Context, start string, mode runMode, progress f
 			if ahead != nil {
 				pl.drop(ahead)
 			}
-			ahead = pl.start(next, false, maxPages-res.Pages-1)
+			ahead = pl.start(next, res.Pages+1, false, maxPages-res.Pages-1)
 		}
 		job = ahead
 	}

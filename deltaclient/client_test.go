@@ -280,7 +280,7 @@ func TestRetriesResumeAtTheFailedPage(t *testing.T) {
 	srv.InjectFault("truncate", 2)
 	res, err := c.Baseline(context.Background(), srv.CollectionURL("customers"), func(p deltaclient.Progress) {
 		if p.Retry != nil {
-			retries = append(retries, fmt.Sprintf("page %d attempt %d", p.Pages+1, p.Retry.Attempt))
+			retries = append(retries, fmt.Sprintf("page %d attempt %d", p.Retry.Page, p.Retry.Attempt))
 		}
 	})
 	if err != nil {

@@ -52,9 +52,16 @@ func (pl *pipeline) drop(j *pageJob) {
 // nested a thousand contexts deep, and each Deadline or Value lookup of a
 // request (several per read) walked the whole chain, a cost that grew
 // with the square of the page count. drop cancels the guessed jobs in turn.
-func (pl *pipeline) start(link string, track bool, budget int) *pageJob {
+//
+// n is the page's number in the walk, from 1: a retry names it, since
+// with pages fetched ahead the walk may not have counted the one before.
+func (pl *pipeline) start(link string, n int, track bool, budget int) *pageJob {
 	ctx, cancel := context.WithCancel(pl.ctx)
 	j := &pageJob{link: link, done: make(chan pageResult, 1), cancel: cancel}
+	onRetry := func(r *RetryInfo) {
+		r.Page = n
+		pl.onRetry(r)
+	}
 	go func() {
 		select {
 		case pl.slots <- struct{}{}:
@@ -64,14 +71,14 @@ func (pl *pipeline) start(link string, track bool, budget int) *pageJob {
 		}
 		var p page
 		for attempt := 1; ; attempt++ {
-			f := pl.c.fetchWithRetry(ctx, link, pl.origin, track, pl.onRetry)
+			f := pl.c.fetchWithRetry(ctx, link, pl.origin, track, onRetry)
 			if f.err != nil {
 				j.done <- pageResult{fetched: f, slot: true}
 				return
 			}
 			if guess := guessNextLink(f.body); guess != "" && budget > 0 && attempt == 1 {
 				if next, err := resolve(link, guess); err == nil && next != link && pl.c.checkOrigin(pl.origin, next, "nextLink") == nil {
-					j.next.Store(pl.start(next, false, budget-1))
+					j.next.Store(pl.start(next, n+1, false, budget-1))
 					// Let the next page's request go out now: a new
 					// goroutine waits on this P until its current one
 					// blocks, and decoding this page first held every
@@ -81,7 +88,7 @@ func (pl *pipeline) start(link string, track bool, budget int) *pageJob {
 				}
 			}
 			p, f.err = decodePage(f.body, pl.c.Identity)
-			if pl.c.retryTruncated(ctx, f.err, attempt, pl.onRetry) {
+			if pl.c.retryTruncated(ctx, f.err, attempt, onRetry) {
 				continue
 			}
 			j.done <- pageResult{fetched: f, page: p, slot: true}
