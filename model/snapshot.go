@@ -148,7 +148,7 @@ func ownLen(id string) int {
 
 // setOwnID keeps id in s.ids for r.
 func (s *Snapshot) setOwnID(r *rec, id string) {
-	if len(s.ids) >= idsFlag {
+	if uint64(len(s.ids)) >= idsFlag {
 		panic("model: more than 2 GiB of ids outside their records")
 	}
 	r.id = idsFlag | uint32(len(s.ids))
