@@ -26,7 +26,7 @@ func bcCustomer(b []byte, i int) []byte {
 // is the last member, arrays and nulls on the way.
 func graphUser(b []byte, i int) []byte {
 	return fmt.Appendf(b, `{"businessPhones":["+1 425 555 %04d"],"displayName":"User %d","givenName":"Given%d","jobTitle":"Engineer","mail":"user%d@contoso.example.com","mobilePhone":null,"officeLocation":"%d/%d","preferredLanguage":"en-US","surname":"Surname%d","userPrincipalName":"user%d@contoso.example.com","id":"0b1f3c2a-%04x-4e5f-8a9b-%012x"}`,
-		i%10000, i, i, i, 10+i%90, 1000+i%3000, i, i, i>>48&0xffff, i)
+		i%10000, i, i, i, 10+i%90, 1000+i%3000, i, i, int64(i)>>48&0xffff, i)
 }
 
 // wire is a minimal OData server holding every page of one baseline in

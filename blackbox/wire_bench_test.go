@@ -64,7 +64,7 @@ func runChild(b *testing.B, cmd *exec.Cmd) measured {
 		b.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return measured{wall: wall, rss: ru.Maxrss << 10, out: stdout.String()}
+	return measured{wall: wall, rss: int64(ru.Maxrss) << 10, out: stdout.String()}
 }
 
 func peer(b *testing.B, name, url string) measured {

@@ -94,7 +94,7 @@ func BenchmarkSnapshot1MRecordsMemory(b *testing.B) {
 // id last, as /users/delta sends them.
 func graphUser(b []byte, i int) []byte {
 	return fmt.Appendf(b, `{"businessPhones":["+1 425 555 %04d"],"displayName":"User %d","givenName":"Given%d","jobTitle":"Engineer","mail":"user%d@contoso.example.com","mobilePhone":null,"officeLocation":"%d/%d","preferredLanguage":"en-US","surname":"Surname%d","userPrincipalName":"user%d@contoso.example.com","id":"0b1f3c2a-%04x-4e5f-8a9b-%012x"}`,
-		i%10000, i, i, i, 10+i%90, 1000+i%3000, i, i, i>>48&0xffff, i)
+		i%10000, i, i, i, 10+i%90, 1000+i%3000, i, i, int64(i)>>48&0xffff, i)
 }
 
 // BenchmarkSnapshot1MGraphUsersMemory is Snapshot1MRecordsMemory for

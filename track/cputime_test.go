@@ -1,3 +1,5 @@
+//go:build unix
+
 package track_test
 
 import (
