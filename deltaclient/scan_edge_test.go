@@ -188,18 +188,7 @@ func TestScanMatchesTokensGoBitmap(t *testing.T) {
 		scanned := 0
 		for _, seed := range scanSeeds {
 			for n := 0; n < 600; n++ {
-				b := []byte(seed)
-				for k := 1 + rng.IntN(3); k > 0 && len(b) > 0; k-- {
-					i := rng.IntN(len(b))
-					switch rng.IntN(3) {
-					case 0:
-						b[i] = alphabet[rng.IntN(len(alphabet))]
-					case 1:
-						b = b[:i]
-					default:
-						b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-					}
-				}
+				b := mutate(rng, []byte(seed), alphabet)
 				if sameDecoding(t, exact(b), Identity{}) {
 					scanned++
 				}

@@ -59,18 +59,7 @@ func TestScanMatchesTokens(t *testing.T) {
 			}
 		}
 		for n := 0; n < 3000; n++ {
-			b := []byte(seed)
-			for k := 1 + rng.IntN(3); k > 0 && len(b) > 0; k-- {
-				i := rng.IntN(len(b))
-				switch rng.IntN(3) {
-				case 0:
-					b[i] = alphabet[rng.IntN(len(alphabet))]
-				case 1:
-					b = b[:i]
-				default:
-					b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-				}
-			}
+			b := mutate(rng, []byte(seed), alphabet)
 			if sameDecoding(t, b, Identity{}) {
 				scanned++
 			}
@@ -134,4 +123,21 @@ func BenchmarkDecodePage(b *testing.B) {
 			})
 		}
 	}
+}
+
+// mutate changes one to three bytes of b at random: one replaced by a byte
+// of alphabet, the tail cut, or one inserted.
+func mutate(rng *rand.Rand, b, alphabet []byte) []byte {
+	for k := 1 + rng.IntN(3); k > 0 && len(b) > 0; k-- {
+		i := rng.IntN(len(b))
+		switch rng.IntN(3) {
+		case 0:
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		case 1:
+			b = b[:i]
+		default:
+			b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
+		}
+	}
+	return b
 }

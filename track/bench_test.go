@@ -66,27 +66,8 @@ func heap() uint64 {
 // bytes it came from (heap/json, target <= 1.3).
 func BenchmarkSnapshot1MRecordsMemory(b *testing.B) {
 	const n = 1_000_000
-	ps := pages(n, 2000, func(b []byte, i int) []byte { return customer(b, i, 0) })
-	var jsonBytes int
-	for _, p := range ps {
-		jsonBytes += len(p)
-	}
-	srv := serve(ps)
-	defer srv.Close()
-	b.ResetTimer()
-	var ratio float64
-	for i := 0; i < b.N; i++ {
-		before := heap()
-		tr := track.New("customers", srv.URL+"/customers", &deltaclient.Client{})
-		r, err := tr.Baseline(context.Background(), nil)
-		if err != nil || r.Records != n {
-			b.Fatalf("%v, %d records", err, r.Records)
-		}
-		after := heap()
-		ratio = float64(after-before) / float64(jsonBytes)
-		runtime.KeepAlive(tr)
-	}
-	b.ReportMetric(ratio, "heap/json")
+	held, jsonBytes := heldByBaseline(b, n, pages(n, 2000, func(b []byte, i int) []byte { return customer(b, i, 0) }))
+	b.ReportMetric(float64(held)/float64(jsonBytes), "heap/json")
 	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
 }
 
@@ -103,18 +84,25 @@ func graphUser(b []byte, i int) []byte {
 // heap against the JSON, and the bytes per record beyond it.
 func BenchmarkSnapshot1MGraphUsersMemory(b *testing.B) {
 	const n = 1_000_000
-	ps := pages(n, 999, graphUser)
-	var jsonBytes int
+	held, jsonBytes := heldByBaseline(b, n, pages(n, 999, graphUser))
+	b.ReportMetric(float64(held)/float64(jsonBytes), "heap/json")
+	b.ReportMetric((float64(held)-float64(jsonBytes))/n, "B/record-beyond-json")
+	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
+}
+
+// heldByBaseline serves ps (n records) over loopback, takes a baseline of
+// them b.N times and returns the heap the last one holds, and the JSON
+// bytes.
+func heldByBaseline(b *testing.B, n int, ps [][]byte) (held uint64, jsonBytes int) {
 	for _, p := range ps {
 		jsonBytes += len(p)
 	}
 	srv := serve(ps)
 	defer srv.Close()
 	b.ResetTimer()
-	var held uint64
 	for i := 0; i < b.N; i++ {
 		before := heap()
-		tr := track.New("users", srv.URL+"/users", &deltaclient.Client{})
+		tr := track.New("set", srv.URL+"/set", &deltaclient.Client{})
 		r, err := tr.Baseline(context.Background(), nil)
 		if err != nil || r.Records != n {
 			b.Fatalf("%v, %d records", err, r.Records)
@@ -122,9 +110,7 @@ func BenchmarkSnapshot1MGraphUsersMemory(b *testing.B) {
 		held = heap() - before
 		runtime.KeepAlive(tr)
 	}
-	b.ReportMetric(float64(held)/float64(jsonBytes), "heap/json")
-	b.ReportMetric((float64(held)-float64(jsonBytes))/n, "B/record-beyond-json")
-	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
+	return held, jsonBytes
 }
 
 // BenchmarkSnapshotBuild1MRecords decodes in-memory pages and builds the
