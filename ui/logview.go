@@ -154,22 +154,10 @@ func (m *Model) logKey(msg tea.KeyMsg) tea.Cmd {
 
 // requestKey scrolls the request detail; c copies it as curl.
 func (m *Model) requestKey(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, m.keys.Back), msg.String() == "q":
-		m.mode, m.request = m.requestFrom, nil
-		return nil
-	case msg.String() == "ctrl+c":
-		return tea.Quit
-	case key.Matches(msg, m.keys.Help):
-		m.openHelp()
-		return nil
-	case key.Matches(msg, m.keys.Top):
-		m.request.vp.GotoTop()
-		return nil
-	case key.Matches(msg, m.keys.Bottom):
-		m.request.vp.GotoBottom()
-		return nil
-	case key.Matches(msg, m.keys.Curl) && m.request.copy != "":
+	if cmd, ok := m.pagerKey(msg, &m.request.pager, func() { m.mode, m.request = m.requestFrom, nil }); ok {
+		return cmd
+	}
+	if key.Matches(msg, m.keys.Curl) && m.request.copy != "" {
 		what := m.request.what
 		if what == "" {
 			what = "the request as curl"
@@ -178,6 +166,27 @@ func (m *Model) requestKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return m.request.update(msg)
+}
+
+// pagerKey handles the keys every pager view shares: back (esc or q, by
+// calling back), ctrl+c, help, top and bottom. ok is false for the
+// view's own keys.
+func (m *Model) pagerKey(msg tea.KeyMsg, p *pager, back func()) (cmd tea.Cmd, ok bool) {
+	switch {
+	case key.Matches(msg, m.keys.Back), msg.String() == "q":
+		back()
+	case msg.String() == "ctrl+c":
+		return tea.Quit, true
+	case key.Matches(msg, m.keys.Help):
+		m.openHelp()
+	case key.Matches(msg, m.keys.Top):
+		p.vp.GotoTop()
+	case key.Matches(msg, m.keys.Bottom):
+		p.vp.GotoBottom()
+	default:
+		return nil, false
+	}
+	return nil, true
 }
 
 // copyText puts text on the clipboard with OSC 52 (it works over ssh and

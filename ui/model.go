@@ -427,22 +427,10 @@ func (m *Model) openRecord() tea.Cmd {
 }
 
 func (m *Model) recordKey(msg tea.KeyMsg) tea.Cmd {
-	switch {
-	case key.Matches(msg, m.keys.Back), msg.String() == "q":
-		m.mode, m.record = normalMode, nil
-		return nil
-	case msg.String() == "ctrl+c":
-		return tea.Quit
-	case key.Matches(msg, m.keys.Help):
-		m.openHelp()
-		return nil
-	case key.Matches(msg, m.keys.Top):
-		m.record.vp.GotoTop()
-		return nil
-	case key.Matches(msg, m.keys.Bottom):
-		m.record.vp.GotoBottom()
-		return nil
-	case key.Matches(msg, m.keys.Copy):
+	if cmd, ok := m.pagerKey(msg, &m.record.pager, func() { m.mode, m.record = normalMode, nil }); ok {
+		return cmd
+	}
+	if key.Matches(msg, m.keys.Copy) {
 		m.copyText(string(m.record.json), "the record")
 		return nil
 	}
