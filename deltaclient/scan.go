@@ -526,18 +526,7 @@ func (s *scanner) space() { s.i = s.spaceAt(s.i) }
 
 // spaceAt returns the index of the first byte at or after i that is not
 // whitespace.
-func (s *scanner) spaceAt(i int) int {
-	b := s.b
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
+func (s *scanner) spaceAt(i int) int { return rawjson.SkipSpace(s.b, i) }
 
 func (s *scanner) peek() byte {
 	if s.i >= len(s.b) {

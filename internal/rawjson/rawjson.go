@@ -31,13 +31,13 @@ func Members(obj []byte, fn func(name, value []byte) bool) {
 // MembersRaw is Members with each name as it stands in obj: quoted, escapes
 // unresolved. It never allocates, and the name stays valid as long as obj.
 func MembersRaw(obj []byte, fn func(name, value []byte) bool) {
-	i := skipSpace(obj, 0)
+	i := SkipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return
 	}
 	i++
 	for {
-		i = skipSpace(obj, i)
+		i = SkipSpace(obj, i)
 		if i >= len(obj) || obj[i] == '}' {
 			return
 		}
@@ -53,11 +53,11 @@ func MembersRaw(obj []byte, fn func(name, value []byte) bool) {
 			return
 		}
 		name := obj[i:end]
-		i = skipSpace(obj, end)
+		i = SkipSpace(obj, end)
 		if i >= len(obj) || obj[i] != ':' {
 			return
 		}
-		i = skipSpace(obj, i+1)
+		i = SkipSpace(obj, i+1)
 		vend := SkipValue(obj, i)
 		if vend < 0 {
 			return
@@ -133,7 +133,7 @@ func StringView(value []byte) (string, bool) {
 
 // IsObject reports whether the raw value is a JSON object.
 func IsObject(value []byte) bool {
-	i := skipSpace(value, 0)
+	i := SkipSpace(value, 0)
 	return i < len(value) && value[i] == '{'
 }
 
@@ -201,7 +201,9 @@ func skipString(b []byte, i int) int {
 	}
 }
 
-func skipSpace(b []byte, i int) int {
+// SkipSpace returns the index of the first byte of b at or after i that
+// is not JSON whitespace.
+func SkipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
@@ -216,7 +218,7 @@ func skipSpace(b []byte, i int) int {
 // ObjectStart returns the index just past the '{' that opens obj, or -1
 // when obj is not an object.
 func ObjectStart(obj []byte) int {
-	i := skipSpace(obj, 0)
+	i := SkipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return -1
 	}
@@ -229,9 +231,9 @@ func ObjectStart(obj []byte) int {
 // the value. At the object's end, or on input it cannot read, name is nil
 // and next is where it stopped (at the '}' when the object ended).
 func NextMember(obj []byte, i int) (name, value []byte, next int) {
-	i = skipSpace(obj, i)
+	i = SkipSpace(obj, i)
 	if i < len(obj) && obj[i] == ',' {
-		i = skipSpace(obj, i+1)
+		i = SkipSpace(obj, i+1)
 	}
 	if i >= len(obj) || obj[i] != '"' {
 		return nil, nil, i
@@ -240,11 +242,11 @@ func NextMember(obj []byte, i int) (name, value []byte, next int) {
 	if end < 0 {
 		return nil, nil, i
 	}
-	j := skipSpace(obj, end)
+	j := SkipSpace(obj, end)
 	if j >= len(obj) || obj[j] != ':' {
 		return nil, nil, i
 	}
-	j = skipSpace(obj, j+1)
+	j = SkipSpace(obj, j+1)
 	vend := SkipValue(obj, j)
 	if vend < 0 {
 		return nil, nil, i
