@@ -99,25 +99,18 @@ func pairs(b *testing.B, srv *deltatest.Server, tr *track.Tracker, wantUpdated, 
 // records with 10 changed, against a full read of the same set from the
 // same server in the same run. Issue 12 asks for at most 10% of the bytes
 // and 15% of the time.
-func BenchmarkPollRound100k(b *testing.B) {
-	srv := pollServer(b)
-	defer srv.Close()
-	tr := track.New("customers", srv.CollectionURL("customers"), &deltaclient.Client{})
-	tr.Hints = track.PollHints{Timestamp: "lastModifiedDateTime", KeyFields: []string{"id"}, Types: map[string]string{"id": "Edm.Guid"}}
-	if _, err := tr.Baseline(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	t, by := pairs(b, srv, tr, 10, 0)
-	b.ReportMetric(100*by, "%bytes-of-full")
-	b.ReportMetric(100*t, "%time-of-full")
-}
+func BenchmarkPollRound100k(b *testing.B) { benchPollRound(b, 10, 0) }
 
 // BenchmarkPollScanRound100k is the same with 2 of the 10 changes
 // deletions: the count disagrees and every key is scanned (with its
 // timestamp and the etag the server adds). Not a target of issue 12; it
 // says what a round that finds deletions costs.
-func BenchmarkPollScanRound100k(b *testing.B) {
-	deletes = 2
+func BenchmarkPollScanRound100k(b *testing.B) { benchPollRound(b, 8, 2) }
+
+// benchPollRound measures timestamp-method rounds with updated records
+// changed and deleted removed against full reads (see pairs).
+func benchPollRound(b *testing.B, updated, deleted int) {
+	deletes = deleted
 	defer func() { deletes = 0 }()
 	srv := pollServer(b)
 	defer srv.Close()
@@ -126,7 +119,7 @@ func BenchmarkPollScanRound100k(b *testing.B) {
 	if _, err := tr.Baseline(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
-	t, by := pairs(b, srv, tr, 8, 2)
+	t, by := pairs(b, srv, tr, updated, deleted)
 	b.ReportMetric(100*by, "%bytes-of-full")
 	b.ReportMetric(100*t, "%time-of-full")
 }
