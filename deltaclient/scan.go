@@ -310,7 +310,7 @@ func (s *scanner) valueAt(i, depth int) int {
 		if i < len(b) && b[i] == '}' {
 			return i + 1
 		}
-		for {
+		for more := true; more; {
 			if i >= len(b) || b[i] != '"' {
 				s.fail()
 			}
@@ -318,22 +318,9 @@ func (s *scanner) valueAt(i, depth int) int {
 			if i >= len(b) || b[i] != ':' {
 				s.fail()
 			}
-			i = s.spaceAt(i + 1)
-			if i < len(b) && b[i] == '"' {
-				i = s.strAt(i)
-			} else {
-				i = s.valueAt(i, depth+1)
-			}
-			i = s.spaceAt(i)
-			if i < len(b) && b[i] == ',' {
-				i = s.spaceAt(i + 1)
-				continue
-			}
-			if i >= len(b) || b[i] != '}' {
-				s.fail()
-			}
-			return i + 1
+			i, more = s.elementAt(s.spaceAt(i+1), depth+1, '}')
 		}
+		return i
 	case c == '[':
 		if depth+1 > maxDepth {
 			s.fail()
@@ -342,22 +329,10 @@ func (s *scanner) valueAt(i, depth int) int {
 		if i < len(b) && b[i] == ']' {
 			return i + 1
 		}
-		for {
-			if i < len(b) && b[i] == '"' {
-				i = s.strAt(i)
-			} else {
-				i = s.valueAt(i, depth+1)
-			}
-			i = s.spaceAt(i)
-			if i < len(b) && b[i] == ',' {
-				i = s.spaceAt(i + 1)
-				continue
-			}
-			if i >= len(b) || b[i] != ']' {
-				s.fail()
-			}
-			return i + 1
+		for more := true; more; {
+			i, more = s.elementAt(i, depth+1, ']')
 		}
+		return i
 	case c == 't':
 		return s.literalAt(i, "true")
 	case c == 'f':
@@ -369,6 +344,26 @@ func (s *scanner) valueAt(i, depth int) int {
 	}
 	s.fail()
 	return 0
+}
+
+// elementAt scans the value at b[i], a member's or an item's inside an
+// object or array at depth that closes with end, then the comma or end
+// after it: it returns the index past those and whether another follows.
+func (s *scanner) elementAt(i, depth int, end byte) (int, bool) {
+	b := s.b
+	if i < len(b) && b[i] == '"' {
+		i = s.strAt(i)
+	} else {
+		i = s.valueAt(i, depth)
+	}
+	i = s.spaceAt(i)
+	if i < len(b) && b[i] == ',' {
+		return s.spaceAt(i + 1), true
+	}
+	if i >= len(b) || b[i] != end {
+		s.fail()
+	}
+	return i + 1, false
 }
 
 // strAt scans the string at b[i] and returns the index after it.
